@@ -1,0 +1,96 @@
+namespace Heimdex.AppHost.Hosting;
+
+/// <summary>A program the graph needs and the Debian package that provides it.</summary>
+public sealed record SystemRequirement(string Program, string DebianPackage)
+{
+    public static readonly SystemRequirement Postgres = new("postgres", "postgresql");
+    public static readonly SystemRequirement InitDb = new("initdb", "postgresql");
+    public static readonly SystemRequirement RedisServer = new("redis-server", "redis-server");
+    public static readonly SystemRequirement FFmpeg = new("ffmpeg", "ffmpeg");
+    public static readonly SystemRequirement FFprobe = new("ffprobe", "ffmpeg");
+}
+
+/// <summary>An error whose message is the whole story for the user: printed as is, without a stack trace.</summary>
+public sealed class HostingException(string message) : Exception(message);
+
+/// <summary>
+/// Finds the programs the graph needs and, on a machine that lacks some, installs their packages with apt-get
+/// (as root or with passwordless sudo) — or stops with the exact command to run.
+/// </summary>
+public sealed class SystemPackages(Action<string> log)
+{
+    /// <summary>Debian keeps PostgreSQL's server programs off PATH, in a folder per major version.</summary>
+    private static IEnumerable<string> ExtraDirectories(string program) =>
+        program is "postgres" or "initdb" && Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .OrderByDescending(dir => int.TryParse(Path.GetFileName(dir), out var major) ? major : 0)
+                .Select(dir => Path.Combine(dir, "bin"))
+            : [];
+
+    public static string? Find(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+        .Concat(ExtraDirectories(program))
+        .Select(dir => Path.Combine(dir, program))
+        .FirstOrDefault(File.Exists);
+
+    public static string Resolve(SystemRequirement requirement) =>
+        Find(requirement.Program) ?? throw new HostingException(
+            $"'{requirement.Program}' is not installed (Debian package {requirement.DebianPackage}).");
+
+    public async Task EnsureAsync(IEnumerable<SystemRequirement> requirements, CancellationToken cancellationToken)
+    {
+        var missing = requirements.Where(r => Find(r.Program) is null).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var programs = string.Join(", ", missing.Select(r => r.Program).Distinct());
+        var packages = missing.Select(r => r.DebianPackage).Distinct().ToList();
+        var installCommand = $"apt-get update && apt-get install -y --no-install-recommends {string.Join(' ', packages)}";
+        if (Find("apt-get") is null)
+        {
+            throw new HostingException($"Heimdex needs {programs}, which are not installed, and this machine has no apt-get. " +
+                                       $"Install the equivalents of the Debian packages {string.Join(", ", packages)}, then start again.");
+        }
+
+        string[] elevate;
+        if (HostContext.IsRoot)
+        {
+            elevate = [];
+        }
+        else if (Find("sudo") is not null && (await RunAsync(["sudo", "-n", "true"], quiet: true, cancellationToken)) == 0)
+        {
+            elevate = ["sudo", "-n"];
+        }
+        else
+        {
+            throw new HostingException($"Heimdex needs {programs}, which are not installed. Install them with:\n" +
+                                       $"  sudo sh -c '{installCommand}'\nthen start the AppHost again.");
+        }
+
+        log($"first run: installing {string.Join(' ', packages)} with apt-get (this takes a minute)");
+        if (await RunAsync([.. elevate, "apt-get", "update"], quiet: false, cancellationToken) != 0
+            || await RunAsync([.. elevate, "apt-get", "install", "-y", "--no-install-recommends", .. packages], quiet: false, cancellationToken) != 0)
+        {
+            throw new HostingException($"Installing {string.Join(' ', packages)} failed (output above). Run it yourself:\n  sudo sh -c '{installCommand}'");
+        }
+
+        if (missing.FirstOrDefault(r => Find(r.Program) is null) is { } stillMissing)
+        {
+            throw new HostingException($"'{stillMissing.Program}' is still missing after installing {stillMissing.DebianPackage}.");
+        }
+
+        log($"installed {string.Join(' ', packages)}");
+    }
+
+    private async Task<int> RunAsync(string[] command, bool quiet, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        var (exitCode, _) = await ChildProcess.RunAsync(
+            new ProcessSpec(command[0], command[1..], environment, Directory.GetCurrentDirectory()),
+            line => { if (!quiet) { log("  " + line); } },
+            cancellationToken);
+        return exitCode;
+    }
+}

@@ -1,0 +1,32 @@
+using Heimdex.AppHost.DevStorage;
+using Heimdex.AppHost.Hosting;
+using Heimdex.Shared;
+using Heimdex.Shared.Storage;
+
+if (args is [DevStorageServer.Command, .. var storageArgs])
+{
+    return await DevStorageServer.RunAsync(storageArgs);
+}
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var database = builder.AddPostgres("postgres").AddDatabase(ConnectionNames.Database);
+var redis = builder.AddRedis(ConnectionNames.Redis);
+var storage = builder.AddStorage(ConnectionNames.Storage).WithBucket(StorageConnection.DefaultBucket);
+
+builder.AddProject("api", "Heimdex.Api")
+    .WithHttpEndpoint(port: builder.Options.ApiPort)
+    .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
+    .WithLink("scalar", ServiceEndpoints.Scalar)
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(storage).WaitFor(storage);
+
+builder.AddProject("worker", "Heimdex.Worker")
+    .WithRequirement(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
+    .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
+    .WithReference(database).WaitFor(database)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(storage).WaitFor(storage);
+
+return await builder.Build().RunAsync();
