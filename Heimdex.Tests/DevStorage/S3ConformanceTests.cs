@@ -159,15 +159,7 @@ public sealed class S3ConformanceTests(DevStorageFixture server) : IClassFixture
         var etags = new List<PartETag>();
         for (var part = 1; part <= 4; part++)
         {
-            var uploaded = await s3.UploadPartAsync(new UploadPartRequest
-            {
-                BucketName = bucket,
-                Key = "big.bin",
-                UploadId = upload.UploadId,
-                PartNumber = part,
-                InputStream = new MemoryStream(content, (part - 1) * partSize, partSize),
-            }, Cancellation);
-            etags.Add(new PartETag(part, uploaded.ETag));
+            etags.Add(await UploadPartAsync(s3, bucket, "big.bin", upload.UploadId, part, new MemoryStream(content, (part - 1) * partSize, partSize)));
         }
 
         var parts = await s3.ListPartsAsync(new ListPartsRequest { BucketName = bucket, Key = "big.bin", UploadId = upload.UploadId }, Cancellation);
@@ -195,15 +187,7 @@ public sealed class S3ConformanceTests(DevStorageFixture server) : IClassFixture
         var etags = new List<PartETag>();
         for (var part = 1; part <= 2; part++)
         {
-            var uploaded = await s3.UploadPartAsync(new UploadPartRequest
-            {
-                BucketName = bucket,
-                Key = "small.bin",
-                UploadId = upload.UploadId,
-                PartNumber = part,
-                InputStream = new MemoryStream(RandomBytes(1024, part)),
-            }, Cancellation);
-            etags.Add(new PartETag(part, uploaded.ETag));
+            etags.Add(await UploadPartAsync(s3, bucket, "small.bin", upload.UploadId, part, new MemoryStream(RandomBytes(1024, part))));
         }
 
         var tooSmall = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
@@ -230,14 +214,7 @@ public sealed class S3ConformanceTests(DevStorageFixture server) : IClassFixture
     {
         var (s3, bucket) = await NewBucketAsync();
         var upload = await s3.InitiateMultipartUploadAsync(bucket, "aborted.bin", Cancellation);
-        await s3.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = bucket,
-            Key = "aborted.bin",
-            UploadId = upload.UploadId,
-            PartNumber = 1,
-            InputStream = new MemoryStream(RandomBytes(1024, 4)),
-        }, Cancellation);
+        await UploadPartAsync(s3, bucket, "aborted.bin", upload.UploadId, 1, new MemoryStream(RandomBytes(1024, 4)));
         Assert.Single((await s3.ListMultipartUploadsAsync(bucket, Cancellation)).MultipartUploads);
 
         await s3.AbortMultipartUploadAsync(bucket, "aborted.bin", upload.UploadId, Cancellation);
@@ -329,19 +306,25 @@ public sealed class S3ConformanceTests(DevStorageFixture server) : IClassFixture
         var (s3, bucket) = await NewBucketAsync();
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = "kept.txt", ContentBody = "kept" }, Cancellation);
         var upload = await s3.InitiateMultipartUploadAsync(bucket, "resumable.bin", Cancellation);
-        await s3.UploadPartAsync(new UploadPartRequest
-        {
-            BucketName = bucket,
-            Key = "resumable.bin",
-            UploadId = upload.UploadId,
-            PartNumber = 1,
-            InputStream = new MemoryStream(RandomBytes(2048, 6)),
-        }, Cancellation);
+        await UploadPartAsync(s3, bucket, "resumable.bin", upload.UploadId, 1, new MemoryStream(RandomBytes(2048, 6)));
 
         var restarted = new FileObjectStore(server.DataDirectory);
 
         Assert.Equal(4, restarted.GetObject(bucket, "kept.txt").Size);
         Assert.Equal(2048, Assert.Single(restarted.ListParts(bucket, "resumable.bin", upload.UploadId)).Size);
+    }
+
+    private static async Task<PartETag> UploadPartAsync(IAmazonS3 s3, string bucket, string key, string uploadId, int partNumber, Stream content)
+    {
+        var uploaded = await s3.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            UploadId = uploadId,
+            PartNumber = partNumber,
+            InputStream = content,
+        }, Cancellation);
+        return new PartETag(partNumber, uploaded.ETag);
     }
 
     private static Task<string> PresignAsync(IAmazonS3 s3, string bucket, string key, HttpVerb verb, TimeSpan lifetime) =>
