@@ -1,13 +1,50 @@
+using Heimdex.Api;
+using Heimdex.Api.Uploads;
+using Heimdex.Api.Users;
+using Heimdex.Api.Videos;
+using Heimdex.Shared.Uploads;
 using Heimdex.Shared;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Users;
 using Scalar.AspNetCore;
+
+if (args is [DatabaseMigrator.Command])
+{
+    // The AppHost's one-shot step: migrate, register the admin key, exit.
+    var migration = Host.CreateApplicationBuilder();
+    migration.AddServiceDefaults();
+    migration.AddHeimdexDatabase();
+    migration.Services.AddScoped<DatabaseMigrator>();
+    using var host = migration.Build();
+    await using var scope = host.Services.CreateAsyncScope();
+    await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>()
+        .RunAsync(migration.Configuration[DatabaseMigrator.AdminKeyVariable.Replace("__", ":", StringComparison.Ordinal)], CancellationToken.None);
+    return 0;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
-builder.Services.AddOpenApi();
+builder.Services.AddApiKeyAuthentication();
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>());
+builder.Services.AddScoped<OriginalStore>();
+builder.Services.AddScoped<VideoIntake>();
+// Uploads stream straight to storage and enforce their own limit while they do.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
 var app = builder.Build();
-app.MapOpenApi();
-app.MapScalarApiReference();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapOpenApi().AllowAnonymous();
+app.MapScalarApiReference().AllowAnonymous();
 app.MapDefaultEndpoints();
+app.MapGroup("/api/users").WithTags("Administration").RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy).MapUsersApi();
+app.MapGroup("/api/keys").WithTags("Administration").RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy).MapKeysApi();
+app.MapGroup("/api/videos").WithTags("Videos").MapVideosApi();
+app.MapGroup("/api/uploads").WithTags("Resumable uploads").MapTusUploadsApi();
 app.Run();
+return 0;

@@ -1,6 +1,7 @@
 using Heimdex.AppHost.DevStorage;
 using Heimdex.AppHost.Hosting;
 using Heimdex.Shared;
+using Heimdex.Shared.Data;
 using Heimdex.Shared.Storage;
 
 if (args is [DevStorageServer.Command, .. var storageArgs])
@@ -14,10 +15,16 @@ var database = builder.AddPostgres("postgres").AddDatabase(ConnectionNames.Datab
 var redis = builder.AddRedis(ConnectionNames.Redis);
 var storage = builder.AddStorage(ConnectionNames.Storage).WithBucket(StorageConnection.DefaultBucket);
 
+var migrations = builder.AddProject("migrations", "Heimdex.Api")
+    .AsOneShot(DatabaseMigrator.Command)
+    .WithEnvironment(DatabaseMigrator.AdminKeyVariable, host => host.AdminApiKey())
+    .WithReference(database).WaitFor(database);
+
 builder.AddProject("api", "Heimdex.Api")
     .WithHttpEndpoint(port: builder.Options.ApiPort)
     .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
     .WithLink("scalar", ServiceEndpoints.Scalar)
+    .WaitForCompletion(migrations)
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithReference(storage).WaitFor(storage);
@@ -25,6 +32,7 @@ builder.AddProject("api", "Heimdex.Api")
 builder.AddProject("worker", "Heimdex.Worker")
     .WithRequirement(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
     .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
+    .WaitForCompletion(migrations)
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
     .WithReference(storage).WaitFor(storage);

@@ -1,6 +1,10 @@
 using Hangfire;
 using Hangfire.Redis.StackExchange;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
+using Heimdex.Shared.Uploads;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -14,13 +18,20 @@ public static class InfrastructureRegistration
 {
     public const string HangfirePrefix = "heimdex:hangfire:";
 
+    /// <summary>PostgreSQL and the one EF Core model; all the migration step needs.</summary>
+    public static IHostApplicationBuilder AddHeimdexDatabase(this IHostApplicationBuilder builder)
+    {
+        var database = builder.Configuration.Required(ConnectionNames.Database);
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+        builder.Services.AddDbContext<HeimdexDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        return builder;
+    }
+
     public static IHostApplicationBuilder AddHeimdexInfrastructure(this IHostApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
         var services = builder.Services;
-
-        var database = configuration.Required(ConnectionNames.Database);
-        services.AddSingleton(_ => NpgsqlDataSource.Create(database));
+        builder.AddHeimdexDatabase();
 
         var redisOptions = ConfigurationOptions.Parse(configuration.Required(ConnectionNames.Redis));
         redisOptions.AbortOnConnectFail = false; // keep retrying: the server may start after us
@@ -29,12 +40,15 @@ public static class InfrastructureRegistration
         var storage = StorageConnection.Parse(configuration.Required(ConnectionNames.Storage));
         services.AddSingleton(storage);
         services.AddSingleton(_ => storage.CreateClient());
+        services.AddSingleton<ObjectStore>();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddHangfire((provider, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseRedisStorage(provider.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = HangfirePrefix }));
+        services.AddSingleton<IVideoPipeline, HangfireVideoPipeline>();
 
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>(ConnectionNames.Database)

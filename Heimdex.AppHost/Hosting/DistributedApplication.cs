@@ -94,7 +94,7 @@ public sealed class DistributedApplication
                 Directory.Delete(_options.DataDirectory, recursive: true);
             }
 
-            var context = new HostContext(_options, new SystemPackages(_console.Info));
+            var context = new HostContext(_options, new SystemPackages(_console.Info), _console.Info);
             await context.Packages.EnsureAsync(_resources.SelectMany(r => r.Requirements), _stopping.Token);
             if (_options.InstallOnly)
             {
@@ -184,6 +184,12 @@ public sealed class DistributedApplication
                 }
 
                 resource.ProcessId = child.Pid;
+                if (resource.IsOneShot)
+                {
+                    await CompleteOneShotAsync(resource, child, output);
+                    return;
+                }
+
                 var startedAt = DateTimeOffset.UtcNow;
                 await WatchAsync(resource, child, output, stopping);
                 if (stopping.IsCancellationRequested)
@@ -211,6 +217,18 @@ public sealed class DistributedApplication
         {
             Fail(resource, error is HostingException ? error.Message : $"{resource.Name}: {error}");
         }
+    }
+
+    private async Task CompleteOneShotAsync(Resource resource, ChildProcess child, LogTail output)
+    {
+        var exitCode = await child.Exited.WaitAsync(_stopping.Token);
+        if (exitCode != 0)
+        {
+            throw new HostingException($"{resource.Name} failed with exit code {exitCode}. Its last lines:\n  {string.Join("\n  ", output.Lines)}");
+        }
+
+        Transition(resource, ResourceState.Finished);
+        _healthy[resource].TrySetResult();
     }
 
     /// <summary>Polls health until the process exits or the run stops; a first start that never turns healthy fails.</summary>

@@ -7,8 +7,10 @@ using System.Text.Json;
 namespace Heimdex.AppHost.Hosting;
 
 /// <summary>What every resource may use while it prepares: the data directory, persisted secrets, ports, tools.</summary>
-public sealed partial class HostContext(AppHostOptions options, SystemPackages packages)
+public sealed partial class HostContext(AppHostOptions options, SystemPackages packages, Action<string> announce)
 {
+    public const string AdminKeyFileName = "admin.key";
+
     public AppHostOptions Options { get; } = options;
 
     public SystemPackages Packages { get; } = packages;
@@ -34,6 +36,26 @@ public sealed partial class HostContext(AppHostOptions options, SystemPackages p
             }
 
             return secret;
+        }
+    }
+
+    /// <summary>
+    /// The administrator's API key: created on the first run, printed that once, and kept in <c>admin.key</c> (mode 600).
+    /// </summary>
+    public string AdminApiKey()
+    {
+        var file = Path.Combine(DataDirectory, AdminKeyFileName);
+        lock (this)
+        {
+            if (File.Exists(file))
+            {
+                return File.ReadAllText(file).Trim();
+            }
+
+            var key = Heimdex.Shared.Users.ApiKeyCredential.Generate().ToString();
+            WritePrivateFile(file, key + "\n");
+            announce($"first run: created the administrator API key. It is shown this once and kept in {file}:\n\n    {key}\n");
+            return key;
         }
     }
 

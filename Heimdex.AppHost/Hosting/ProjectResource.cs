@@ -11,15 +11,20 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
     private readonly List<IResourceWithConnectionString> _references = [];
     private readonly List<SystemRequirement> _requirements = [];
     private readonly List<ResourceEndpoint> _links = [];
+    private readonly List<string> _arguments = [];
+    private readonly Dictionary<string, Func<HostContext, string>> _environment = [];
+    private bool _oneShot;
     private int? _port;
 
     public override IEnumerable<SystemRequirement> Requirements => _requirements;
 
-    public override bool RestartOnExit => true;
+    public override bool RestartOnExit => !_oneShot;
+
+    public override bool IsOneShot => _oneShot;
 
     public Uri Url => new($"http://127.0.0.1:{_port}");
 
-    public override IReadOnlyList<ResourceEndpoint> Endpoints => _port is null
+    public override IReadOnlyList<ResourceEndpoint> Endpoints => _port is null || _oneShot
         ? []
         : [new(Name, Url.ToString().TrimEnd('/')), .. _links.Select(link => link with { Url = new Uri(Url, link.Url).ToString() })];
 
@@ -42,6 +47,21 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
         return this;
     }
 
+    /// <summary>Runs the project once with <paramref name="arguments"/> (a command such as <c>migrate</c>) instead of as a service.</summary>
+    public ProjectResource AsOneShot(params string[] arguments)
+    {
+        _oneShot = true;
+        _arguments.AddRange(arguments);
+        return this;
+    }
+
+    /// <summary>An environment variable whose value is settled when the process starts (a secret from the data directory).</summary>
+    public ProjectResource WithEnvironment(string name, Func<HostContext, string> value)
+    {
+        _environment[name] = value;
+        return this;
+    }
+
     public ProjectResource WithRequirement(params SystemRequirement[] requirements)
     {
         _requirements.AddRange(requirements);
@@ -56,7 +76,7 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
         }
 
         _port ??= HostContext.FreePort();
-        if (!HostContext.IsPortFree(_port.Value))
+        if (!_oneShot && !HostContext.IsPortFree(_port.Value))
         {
             throw new HostingException($"{Name}: port {_port} is already in use (is another Heimdex running?). " +
                                        "Stop it, or choose another port with --api-port.");
@@ -79,7 +99,12 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
             environment[$"ConnectionStrings__{reference.ConnectionName}"] = reference.ConnectionString;
         }
 
-        return Task.FromResult(new ProcessSpec(DotnetHost.Path, [assemblyPath], environment, Path.GetDirectoryName(assemblyPath)!));
+        foreach (var (name, value) in _environment)
+        {
+            environment[name] = value(context);
+        }
+
+        return Task.FromResult(new ProcessSpec(DotnetHost.Path, [assemblyPath, .. _arguments], environment, Path.GetDirectoryName(assemblyPath)!));
     }
 
     public override async Task<bool> IsHealthyAsync(CancellationToken cancellationToken)

@@ -5,6 +5,8 @@ public enum ResourceState
     Waiting,
     Starting,
     Healthy,
+    /// <summary>A one-shot resource (the database migration) that ran to success.</summary>
+    Finished,
     Unhealthy,
     Exited,
     Restarting,
@@ -49,6 +51,12 @@ public abstract class Resource(string name)
     /// <summary>Services are restarted with backoff when they crash; a server that dies fails the run.</summary>
     public virtual bool RestartOnExit => false;
 
+    /// <summary>Runs once to completion; dependents start after it exits with code 0.</summary>
+    public virtual bool IsOneShot => false;
+
+    /// <summary>Ready for dependents: healthy, or finished for a one-shot step.</summary>
+    public bool IsReady => State is ResourceState.Healthy or ResourceState.Finished;
+
     /// <summary>The signal that stops the process cleanly and quickly.</summary>
     public virtual int StopSignal => ChildProcess.SigTerm;
 
@@ -63,6 +71,13 @@ public abstract class Resource(string name)
 
 public static class ResourceExtensions
 {
+    /// <summary>Starts <paramref name="resource"/> only once <paramref name="step"/> has run to success.</summary>
+    public static T WaitForCompletion<T>(this T resource, Resource step) where T : Resource
+    {
+        resource.Dependencies.Add(step);
+        return resource;
+    }
+
     /// <summary>Starts <paramref name="resource"/> only once what serves <paramref name="dependency"/> is healthy.</summary>
     public static T WaitFor<T>(this T resource, IResourceWithConnectionString dependency) where T : Resource
     {

@@ -58,7 +58,7 @@ public sealed class ResourceConsole(string dataDirectory, IReadOnlyList<Resource
         bool Started(Resource r) => r.State is not (ResourceState.Waiting or ResourceState.Starting);
         var document = new JsonObject
         {
-            ["allHealthy"] = resources.All(r => r.State == ResourceState.Healthy),
+            ["allHealthy"] = resources.All(r => r.IsReady),
             ["resources"] = new JsonObject(resources.Select(r => KeyValuePair.Create(r.Name, (JsonNode?)new JsonObject
             {
                 ["state"] = r.State.ToString().ToLowerInvariant(),

@@ -31,7 +31,10 @@ public sealed class AppHostProcess : IAsyncDisposable
     public static string NewDataDirectory() =>
         Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "heimdex-tests", Guid.NewGuid().ToString("N"))).FullName;
 
-    public static AppHostProcess Start(string dataDirectory, params string[] arguments)
+    public static AppHostProcess Start(string dataDirectory, params string[] arguments) => Start(dataDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <param name="environment">Variables the AppHost passes on to every service (configuration such as Uploads__MaxBytes).</param>
+    public static AppHostProcess Start(string dataDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -39,6 +42,11 @@ public sealed class AppHostProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
         foreach (var argument in (string[])[AssemblyPath, "--data-dir", dataDirectory, "--api-port", FreePort().ToString(CultureInfo.InvariantCulture), .. arguments])
         {
             startInfo.ArgumentList.Add(argument);

@@ -1,0 +1,78 @@
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Heimdex.Api.Users;
+
+public sealed record CreateUserRequest(string Name, bool IsAdmin = false);
+
+public sealed record CreateKeyRequest(Guid UserId, string Name);
+
+public sealed record UserResponse(Guid Id, string Name, bool IsAdmin, DateTimeOffset CreatedAt);
+
+/// <summary>The key's full text appears in this response only; Heimdex keeps just a hash of its secret.</summary>
+public sealed record KeyResponse(Guid Id, Guid UserId, string Name, string Prefix, string Key);
+
+public sealed record CreatedUserResponse(UserResponse User, KeyResponse Key);
+
+/// <summary>Administration: users and their API keys. Administrators only.</summary>
+public static class UsersApi
+{
+    public static RouteGroupBuilder MapUsersApi(this RouteGroupBuilder users)
+    {
+        users.MapPost("", CreateUserAsync)
+            .WithName("CreateUser")
+            .WithSummary("Create a user, with a first API key")
+            .WithDescription("Administrators only. The key is shown in this response and never again.");
+        return users;
+    }
+
+    public static RouteGroupBuilder MapKeysApi(this RouteGroupBuilder keys)
+    {
+        keys.MapPost("", CreateKeyAsync)
+            .WithName("CreateKey")
+            .WithSummary("Create another API key for a user")
+            .WithDescription("Administrators only. The key is shown in this response and never again.");
+        return keys;
+    }
+
+    private static async Task<Results<Created<CreatedUserResponse>, ValidationProblem>> CreateUserAsync(
+        CreateUserRequest request, HeimdexDbContext db, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 200 characters is required."] });
+        }
+
+        var user = new User { Name = request.Name.Trim(), IsAdmin = request.IsAdmin };
+        var credential = ApiKeyCredential.Generate();
+        var key = credential.ToApiKey(user.Id, "first key");
+        db.Users.Add(user);
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/users/{user.Id}", new CreatedUserResponse(
+            new UserResponse(user.Id, user.Name, user.IsAdmin, user.CreatedAt),
+            new KeyResponse(key.Id, user.Id, key.Name, key.Prefix, credential.ToString())));
+    }
+
+    private static async Task<Results<Created<KeyResponse>, ValidationProblem, NotFound>> CreateKeyAsync(
+        CreateKeyRequest request, HeimdexDbContext db, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 200 characters is required."] });
+        }
+
+        if (!await db.Users.AnyAsync(u => u.Id == request.UserId, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var credential = ApiKeyCredential.Generate();
+        var key = credential.ToApiKey(request.UserId, request.Name.Trim());
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/keys/{key.Id}", new KeyResponse(key.Id, key.UserId, key.Name, key.Prefix, credential.ToString()));
+    }
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Security.Claims;
+using Amazon.S3.Model;
+using Heimdex.Api.Uploads;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Storage;
+using Heimdex.Shared.Users;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+
+namespace Heimdex.Api.Videos;
+
+public static class VideosApi
+{
+    public sealed record VideoServices(HeimdexDbContext Db, ObjectStore Store);
+
+    public static RouteGroupBuilder MapVideosApi(this RouteGroupBuilder videos)
+    {
+        videos.MapVideoUploadApi();
+        videos.MapGet("", ListAsync)
+            .WithName("ListVideos")
+            .WithSummary("Your videos, newest first")
+            .WithDescription("Paged with `page` (from 1) and `pageSize` (1–200, default 50).");
+        videos.MapGet("{id:guid}", GetAsync)
+            .WithName("GetVideo")
+            .WithSummary("One video: metadata, state and per-stage status");
+        videos.MapDelete("{id:guid}", DeleteAsync)
+            .WithName("DeleteVideo")
+            .WithSummary("Delete a video with every row and stored object that belongs to it");
+        videos.MapGet("{id:guid}/stream", StreamAsync)
+            .WithName("StreamVideo")
+            .WithSummary("The original file, with HTTP Range support")
+            .WithDescription("Send `Range: bytes=start-end` to fetch part of it (206 Partial Content), as video players do.");
+        return videos;
+    }
+
+    private static async Task<Results<Ok<PageResponse<VideoResponse>>, ValidationProblem>> ListAsync(
+        ClaimsPrincipal user, HeimdexDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 50)
+    {
+        if (page < 1 || pageSize is < 1 or > 200)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["page"] = ["page starts at 1"],
+                ["pageSize"] = ["pageSize is between 1 and 200"],
+            });
+        }
+
+        var owner = user.UserId();
+        var mine = db.Videos.AsNoTracking().Where(v => v.OwnerId == owner);
+        var total = await mine.CountAsync(cancellationToken);
+        var items = await mine.Include(v => v.Stages)
+            .OrderByDescending(v => v.CreatedAt).ThenByDescending(v => v.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PageResponse<VideoResponse>(items.Select(VideoResponse.From).ToList(), page, pageSize, total));
+    }
+
+    private static async Task<Results<Ok<VideoResponse>, NotFound>> GetAsync(
+        Guid id, ClaimsPrincipal user, HeimdexDbContext db, CancellationToken cancellationToken)
+    {
+        var owner = user.UserId();
+        var video = await db.Videos.AsNoTracking().Include(v => v.Stages)
+            .FirstOrDefaultAsync(v => v.Id == id && v.OwnerId == owner, cancellationToken);
+        return video is null ? TypedResults.NotFound() : TypedResults.Ok(VideoResponse.From(video));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> DeleteAsync(
+        Guid id, ClaimsPrincipal user, [AsParameters] VideoServices services, CancellationToken cancellationToken)
+    {
+        var owner = user.UserId();
+        var video = await services.Db.Videos.FirstOrDefaultAsync(v => v.Id == id && v.OwnerId == owner, cancellationToken);
+        if (video is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        // Objects first: a failure then leaves a row to retry the delete from, never an orphaned object.
+        await services.Store.DeletePrefixAsync(StorageKeys.VideoPrefix(id), cancellationToken);
+        services.Db.Videos.Remove(video);
+        await services.Db.Uploads.Where(u => u.VideoId == id).ExecuteDeleteAsync(cancellationToken);
+        await services.Db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<EmptyHttpResult, NotFound, ProblemHttpResult>> StreamAsync(
+        Guid id, HttpContext context, ClaimsPrincipal user, [AsParameters] VideoServices services, CancellationToken cancellationToken)
+    {
+        var owner = user.UserId();
+        var video = await services.Db.Videos.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id && v.OwnerId == owner, cancellationToken);
+        if (video is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var request = new GetObjectRequest { BucketName = services.Store.Bucket, Key = StorageKeys.VideoOriginal(id) };
+        var range = RangeOf(context.Request, video.SizeBytes);
+        if (range is { Length: <= 0 })
+        {
+            context.Response.Headers.ContentRange = $"bytes */{video.SizeBytes}";
+            return TypedResults.Problem($"The range is outside the file's {video.SizeBytes} bytes.",
+                statusCode: StatusCodes.Status416RangeNotSatisfiable, title: "Range not satisfiable");
+        }
+
+        if (range is { } wanted)
+        {
+            request.ByteRange = new ByteRange(wanted.Offset, wanted.Offset + wanted.Length - 1);
+        }
+
+        using var stored = await services.Store.S3.GetObjectAsync(request, cancellationToken);
+        var response = context.Response;
+        response.ContentType = video.ContentType;
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("inline") { FileNameStar = video.OriginalFileName }.ToString();
+        if (range is { } partial)
+        {
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {partial.Offset}-{partial.Offset + partial.Length - 1}/{video.SizeBytes}";
+            response.ContentLength = partial.Length;
+        }
+        else
+        {
+            response.ContentLength = video.SizeBytes;
+        }
+
+        await stored.ResponseStream.CopyToAsync(response.Body, cancellationToken);
+        return TypedResults.Empty;
+    }
+
+    /// <summary>A single <c>bytes=</c> range resolved against the size; null for none (or one we do not parse: whole file).</summary>
+    private static (long Offset, long Length)? RangeOf(HttpRequest request, long size)
+    {
+        if (!RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) || header.Unit != "bytes" || header.Ranges.Count != 1)
+        {
+            return null;
+        }
+
+        var (from, to) = (header.Ranges.Single().From, header.Ranges.Single().To);
+        if (from is null)
+        {
+            var suffix = Math.Min(to ?? 0, size);
+            return (size - suffix, suffix);
+        }
+
+        return from >= size ? (from.Value, 0) : (from.Value, Math.Min(to ?? size - 1, size - 1) - from.Value + 1);
+    }
+}

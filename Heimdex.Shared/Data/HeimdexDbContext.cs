@@ -1,0 +1,109 @@
+using Heimdex.Shared.People;
+using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Uploads;
+using Heimdex.Shared.Users;
+using Heimdex.Shared.Videos;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Heimdex.Shared.Data;
+
+/// <summary>The one model of Heimdex, used by the API and the worker alike.</summary>
+public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Video> Videos => Set<Video>();
+    public DbSet<Upload> Uploads => Set<Upload>();
+    public DbSet<StageRun> StageRuns => Set<StageRun>();
+    public DbSet<Scene> Scenes => Set<Scene>();
+    public DbSet<TranscriptSegment> TranscriptSegments => Set<TranscriptSegment>();
+    public DbSet<OnScreenText> OnScreenTexts => Set<OnScreenText>();
+    public DbSet<Face> Faces => Set<Face>();
+    public DbSet<SceneEmbedding> SceneEmbeddings => Set<SceneEmbedding>();
+    public DbSet<Person> People => Set<Person>();
+    public DbSet<PersonPhoto> PersonPhotos => Set<PersonPhoto>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
+    {
+        // Readable in SQL and stable when enum members are reordered.
+        conventions.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<User>(user =>
+        {
+            user.Property(u => u.Name).HasMaxLength(200);
+            user.HasMany(u => u.ApiKeys).WithOne(k => k.User).HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ApiKey>(key =>
+        {
+            key.HasIndex(k => k.Prefix).IsUnique();
+            key.Property(k => k.Prefix).HasMaxLength(32);
+            key.Property(k => k.Name).HasMaxLength(200);
+        });
+
+        model.Entity<Video>(video =>
+        {
+            video.HasIndex(v => new { v.OwnerId, v.CreatedAt });
+            video.HasOne<User>().WithMany().HasForeignKey(v => v.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            video.Property(v => v.Title).HasMaxLength(500);
+            video.Property(v => v.OriginalFileName).HasMaxLength(255);
+            video.Property(v => v.ContentType).HasMaxLength(100);
+            video.HasMany(v => v.Stages).WithOne().HasForeignKey(s => s.VideoId).OnDelete(DeleteBehavior.Cascade);
+            video.HasMany(v => v.Scenes).WithOne().HasForeignKey(s => s.VideoId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<StageRun>(stage =>
+        {
+            stage.HasIndex(s => new { s.VideoId, s.Stage }).IsUnique();
+            stage.Property(s => s.Stage).HasMaxLength(64);
+        });
+        model.Entity<Scene>().HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
+        model.Entity<TranscriptSegment>(segment =>
+        {
+            segment.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
+            segment.HasOne<Video>().WithMany().HasForeignKey(s => s.VideoId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<OnScreenText>(text =>
+        {
+            text.HasOne<Video>().WithMany().HasForeignKey(t => t.VideoId).OnDelete(DeleteBehavior.Cascade);
+            text.HasOne<Scene>().WithMany().HasForeignKey(t => t.SceneId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Face>(face =>
+        {
+            face.HasOne<Video>().WithMany().HasForeignKey(f => f.VideoId).OnDelete(DeleteBehavior.Cascade);
+            face.HasOne<Scene>().WithMany().HasForeignKey(f => f.SceneId).OnDelete(DeleteBehavior.Cascade);
+            face.HasOne<Person>().WithMany().HasForeignKey(f => f.PersonId).OnDelete(DeleteBehavior.SetNull);
+        });
+        model.Entity<SceneEmbedding>(embedding =>
+        {
+            embedding.HasKey(e => new { e.SceneId, e.Space });
+            embedding.Property(e => e.Space).HasMaxLength(64);
+            embedding.HasIndex(e => new { e.Space, e.VideoId });
+            embedding.HasOne<Scene>().WithMany().HasForeignKey(e => e.SceneId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Upload>(upload =>
+        {
+            upload.HasOne<User>().WithMany().HasForeignKey(u => u.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            upload.HasIndex(u => new { u.State, u.ExpiresAt });
+            upload.Property(u => u.FileName).HasMaxLength(255);
+            upload.OwnsMany(u => u.Parts, parts => parts.ToJson());
+        });
+
+        model.Entity<Person>(person =>
+        {
+            person.HasOne<User>().WithMany().HasForeignKey(p => p.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            person.Property(p => p.Name).HasMaxLength(200);
+            person.HasMany(p => p.Photos).WithOne().HasForeignKey(p => p.PersonId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add</c> build the model without a running database.</summary>
+public sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<HeimdexDbContext>
+{
+    public HeimdexDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql("Host=localhost;Database=heimdex").Options);
+}

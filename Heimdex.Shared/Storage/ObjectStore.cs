@@ -1,0 +1,49 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace Heimdex.Shared.Storage;
+
+/// <summary>The storage operations Heimdex composes from S3 calls, against the configured bucket.</summary>
+public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
+{
+    public IAmazonS3 S3 => s3;
+
+    public string Bucket => connection.Bucket;
+
+    /// <summary>Deletes every object under <paramref name="prefix"/>, a thousand at a time.</summary>
+    public async Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(request, cancellationToken);
+            if (page.S3Objects is { Count: > 0 } objects)
+            {
+                await s3.DeleteObjectsAsync(new DeleteObjectsRequest
+                {
+                    BucketName = Bucket,
+                    Objects = objects.Select(o => new KeyVersion { Key = o.Key }).ToList(),
+                }, cancellationToken);
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+    }
+
+    /// <summary>Aborts a multipart upload; one that is already gone is fine.</summary>
+    public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.AbortMultipartUploadAsync(Bucket, key, uploadId, cancellationToken);
+        }
+        catch (AmazonS3Exception error) when (error.ErrorCode == "NoSuchUpload")
+        {
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        await s3.DeleteObjectAsync(Bucket, key, cancellationToken);
+}

@@ -1,0 +1,152 @@
+namespace Heimdex.Shared.Videos;
+
+public enum VideoState
+{
+    /// <summary>Stored and waiting for the pipeline.</summary>
+    Uploaded,
+    Processing,
+    Indexed,
+    Failed,
+}
+
+/// <summary>An uploaded video: what the user told us, what we measured, and where the pipeline stands.</summary>
+public sealed class Video
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid OwnerId { get; init; }
+
+    public required string Title { get; set; }
+
+    public string? Description { get; set; }
+
+    /// <summary>Sanitised; shown to people, never used in a storage key.</summary>
+    public required string OriginalFileName { get; set; }
+
+    public long SizeBytes { get; set; }
+
+    /// <summary>Decided from the file's first bytes, not from what the client claimed.</summary>
+    public required string ContentType { get; set; }
+
+    public string? Sha256 { get; set; }
+
+    public double? DurationSeconds { get; set; }
+
+    public int? Width { get; set; }
+
+    public int? Height { get; set; }
+
+    public double? FrameRate { get; set; }
+
+    public string? VideoCodec { get; set; }
+
+    public string? AudioCodec { get; set; }
+
+    public VideoState State { get; set; } = VideoState.Uploaded;
+
+    /// <summary>Why the video failed, in words a person can act on.</summary>
+    public string? Error { get; set; }
+
+    public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
+
+    public List<Pipeline.StageRun> Stages { get; init; } = [];
+
+    public List<Scene> Scenes { get; init; } = [];
+}
+
+/// <summary>A shot of a video, from one cut to the next.</summary>
+public sealed class Scene
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid VideoId { get; init; }
+
+    public int Index { get; init; }
+
+    public double StartSeconds { get; init; }
+
+    public double EndSeconds { get; init; }
+
+    public int StartFrame { get; init; }
+
+    public int EndFrame { get; init; }
+
+    public string? KeyframeKey { get; set; }
+
+    public string? ThumbnailKey { get; set; }
+}
+
+/// <summary>A stretch of recognised speech.</summary>
+public sealed class TranscriptSegment
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid VideoId { get; init; }
+
+    public int Index { get; init; }
+
+    public double StartSeconds { get; init; }
+
+    public double EndSeconds { get; init; }
+
+    public required string Text { get; init; }
+
+    public double Confidence { get; init; }
+}
+
+/// <summary>Text read from a scene's keyframe.</summary>
+public sealed class OnScreenText
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid VideoId { get; init; }
+
+    public Guid SceneId { get; init; }
+
+    public required string Text { get; init; }
+
+    public double Confidence { get; init; }
+}
+
+/// <summary>A face found on a scene's keyframe, with the embedding people are matched by.</summary>
+public sealed class Face
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid VideoId { get; init; }
+
+    public Guid SceneId { get; init; }
+
+    public float X { get; init; }
+
+    public float Y { get; init; }
+
+    public float Width { get; init; }
+
+    public float Height { get; init; }
+
+    /// <summary>Five points (eyes, nose, mouth corners) as x0, y0 … x4, y4.</summary>
+    public required float[] Landmarks { get; init; }
+
+    public float Score { get; init; }
+
+    public float Quality { get; init; }
+
+    public required float[] Embedding { get; init; }
+
+    public Guid? PersonId { get; set; }
+}
+
+/// <summary>A scene's vector in one embedding space (sentence meaning, visual likeness).</summary>
+public sealed class SceneEmbedding
+{
+    public Guid SceneId { get; init; }
+
+    public required string Space { get; init; }
+
+    public Guid VideoId { get; init; }
+
+    public required float[] Vector { get; init; }
+}

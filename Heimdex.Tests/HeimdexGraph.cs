@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Hangfire;
+using Hangfire.Redis.StackExchange;
+using Heimdex.Shared;
+using Heimdex.Shared.Storage;
+using Heimdex.Tests.AppHost;
+using StackExchange.Redis;
+
+namespace Heimdex.Tests;
+
+/// <summary>
+/// One real graph (PostgreSQL, Redis, storage, migrations, API, worker) started from the AppHost for a whole test
+/// collection, with two ordinary users besides the administrator.
+/// </summary>
+public sealed class HeimdexGraph : IAsyncLifetime
+{
+    /// <summary>Small enough that a test can exceed it; large enough for two multipart parts.</summary>
+    public const long MaxUploadBytes = 40_000_000;
+
+    private AppHostProcess? _host;
+    private ConnectionMultiplexer? _redis;
+
+    public GraphEndpoints Endpoints { get; private set; } = null!;
+
+    public AppHostProcess Host => _host!;
+
+    public string AdminKey { get; private set; } = "";
+
+    public string AliceKey { get; private set; } = "";
+
+    public string BobKey { get; private set; } = "";
+
+    public StorageConnection Storage => StorageConnection.Parse(Endpoints.ConnectionString(ConnectionNames.Storage));
+
+    public string DatabaseConnectionString => Endpoints.ConnectionString(ConnectionNames.Database);
+
+    public JobStorage Jobs { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _host = AppHostProcess.Start(AppHostProcess.NewDataDirectory(),
+            new Dictionary<string, string> { ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Endpoints = await _host.WaitForAllHealthyAsync();
+        AdminKey = (await File.ReadAllTextAsync(Path.Combine(_host.DataDirectory, "admin.key"))).Trim();
+        AliceKey = await CreateUserAsync("alice");
+        BobKey = await CreateUserAsync("bob");
+        _redis = await ConnectionMultiplexer.ConnectAsync(Endpoints.ConnectionString(ConnectionNames.Redis));
+        Jobs = new RedisStorage(_redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix });
+    }
+
+    public Uri Api => Endpoints.Url("api");
+
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromMinutes(5) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
+    private async Task<string> CreateUserAsync(string name)
+    {
+        using var admin = Client(AdminKey);
+        using var response = await admin.PostAsJsonAsync("/api/users", new { name });
+        response.EnsureSuccessStatusCode();
+        var created = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return created.GetProperty("key").GetProperty("key").GetString()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _redis?.Dispose();
+        if (_host is not null)
+        {
+            _host.Signal("TERM");
+            await _host.WaitForExitAsync(TimeSpan.FromMinutes(1));
+            await _host.DisposeAsync();
+            Directory.Delete(_host.DataDirectory, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeimdexGraphCollection : ICollectionFixture<HeimdexGraph>
+{
+    public const string Name = "Heimdex graph";
+}

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Hangfire;
+using Heimdex.Shared.Storage;
+using Npgsql;
+
+namespace Heimdex.Tests.Uploads;
+
+/// <summary>Resumable uploads (tus 1.0.0) against the real graph, with a real tus client and with raw requests.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class TusUploadTests(HeimdexGraph graph)
+{
+    private const int MiB = 1024 * 1024;
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static string TusClientDirectory => Path.Combine(TestFiles.RepositoryRoot, "Heimdex.Tests", "Uploads", "TusClient");
+
+    [Fact]
+    public async Task Tus_js_client_uploads_with_an_interruption_and_a_resume_and_the_stored_object_is_identical()
+    {
+        if (!Directory.Exists(Path.Combine(TusClientDirectory, "node_modules", "tus-js-client")))
+        {
+            var (installed, log) = await TestFiles.RunAsync("npm", TusClientDirectory, "ci", "--no-audit", "--no-fund");
+            Assert.True(installed == 0, log);
+        }
+
+        var (exitCode, output) = await TestFiles.RunAsync("node", TusClientDirectory,
+            "upload.mjs", new Uri(graph.Api, "/api/uploads").ToString(), graph.AliceKey, TestFiles.TestVideo, $"{MiB}");
+
+        Assert.True(exitCode == 0, output);
+        var result = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
+        var length = result.GetProperty("length").GetInt64();
+        Assert.True(result.GetProperty("resumedSameUpload").GetBoolean());
+        Assert.InRange(result.GetProperty("offsetAtInterruption").GetInt64(), 1, length - 1);
+
+        using var alice = graph.Client(graph.AliceKey);
+        var upload = await alice.GetFromJsonAsync<JsonElement>(new Uri(result.GetProperty("url").GetString()!).AbsolutePath, Cancellation);
+        Assert.Equal("completed", upload.GetProperty("state").GetString());
+        var videoId = upload.GetProperty("videoId").GetGuid();
+        var video = await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{videoId}", Cancellation);
+        Assert.Equal("video/mp4", video.GetProperty("contentType").GetString());
+        Assert.Equal("testvideo.mp4", video.GetProperty("originalFileName").GetString());
+        Assert.Equal("Uploaded with tus-js-client", video.GetProperty("title").GetString());
+        using var s3 = graph.Storage.CreateClient();
+        Assert.Equal(TestFiles.Sha256(await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation)),
+            await TestFiles.StoredSha256Async(s3, graph.Storage.Bucket, StorageKeys.VideoOriginal(videoId)));
+    }
+
+    [Fact]
+    public async Task An_upload_broken_off_mid_request_keeps_what_arrived_and_resumes_after_the_api_restarts()
+    {
+        var payload = TestFiles.Mp4Payload(12 * MiB + 12345); // one full 8 MiB part, then a tail
+        using var alice = graph.Client(graph.AliceKey);
+        var location = await CreateAsync(alice, payload.Length, "resumed.mp4");
+
+        using (var broken = Patch(location, 0, new BreakingContent(payload, breakAfter: 9 * MiB)))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => alice.SendAsync(broken, Cancellation));
+        }
+
+        var offset = await WaitForOffsetAsync(alice, location, o => o > 0);
+        Assert.InRange(offset, 1, 9 * MiB);
+
+        var crashedApi = (await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints")).Pid("api");
+        System.Diagnostics.Process.GetProcessById(crashedApi).Kill();
+        await graph.Host.WaitForEndpointsAsync(e => e.State("api") == "healthy" && e.Pid("api") != crashedApi, TimeSpan.FromMinutes(1), "the api to restart");
+
+        Assert.Equal(offset, await WaitForOffsetAsync(alice, location, _ => true));
+        using var rest = Patch(location, offset, new ByteArrayContent(payload, (int)offset, payload.Length - (int)offset));
+        using var finished = await alice.SendAsync(rest, Cancellation);
+        Assert.Equal(HttpStatusCode.NoContent, finished.StatusCode);
+        Assert.Equal(payload.Length.ToString(CultureInfo.InvariantCulture), finished.Headers.GetValues("Upload-Offset").Single());
+
+        var upload = await alice.GetFromJsonAsync<JsonElement>(location, Cancellation);
+        var videoId = upload.GetProperty("videoId").GetGuid();
+        using var s3 = graph.Storage.CreateClient();
+        Assert.Equal(TestFiles.Sha256(payload), await TestFiles.StoredSha256Async(s3, graph.Storage.Bucket, StorageKeys.VideoOriginal(videoId)));
+        Assert.DoesNotContain(StorageKeys.UploadTail(videoId), (await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket)).Objects);
+    }
+
+    [Fact]
+    public async Task Bad_tus_requests_get_clear_errors_and_refused_uploads_leave_nothing()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        using var s3 = graph.Storage.CreateClient();
+        var before = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+
+        using var noVersion = await alice.PostAsync("/api/uploads", null, Cancellation);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, noVersion.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await SendCreateAsync(alice, HeimdexGraph.MaxUploadBytes + 1, "big.mp4")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await SendCreateAsync(alice, 0, "empty.mp4")).StatusCode);
+
+        var location = await CreateAsync(alice, 2000, "notes.mp4");
+        using (var wrongOffset = Patch(location, 5, new ByteArrayContent(new byte[10])))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, (await alice.SendAsync(wrongOffset, Cancellation)).StatusCode);
+        }
+
+        using (var wrongType = Patch(location, 0, new ByteArrayContent(new byte[10])))
+        {
+            wrongType.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await alice.SendAsync(wrongType, Cancellation)).StatusCode);
+        }
+
+        using (var text = Patch(location, 0, new ByteArrayContent(Encoding.UTF8.GetBytes(new string('x', 2000)))))
+        {
+            using var refused = await alice.SendAsync(text, Cancellation);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+            Assert.Equal("Unsupported container", (await refused.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("title").GetString());
+        }
+
+        using var head = new HttpRequestMessage(HttpMethod.Head, location) { Headers = { { "Tus-Resumable", "1.0.0" } } };
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.SendAsync(head, Cancellation)).StatusCode);
+        var after = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        Assert.Empty(after.Objects.Except(before.Objects));
+        Assert.Empty(after.MultipartUploads.Except(before.MultipartUploads));
+    }
+
+    [Fact]
+    public async Task Termination_and_expiry_free_every_trace_of_an_unfinished_upload()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        using var s3 = graph.Storage.CreateClient();
+        var before = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        var payload = TestFiles.Mp4Payload(3 * MiB);
+        var terminated = await StartPartialAsync(alice, payload);
+        var abandoned = await StartPartialAsync(alice, payload);
+        var during = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        Assert.Contains(StorageKeys.UploadTail(IdOf(abandoned)), during.Objects);
+        Assert.Equal(2, during.MultipartUploads.Except(before.MultipartUploads).Count());
+
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, terminated) { Headers = { { "Tus-Resumable", "1.0.0" } } };
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.SendAsync(delete, Cancellation)).StatusCode);
+
+        await using (var connection = new NpgsqlConnection(graph.DatabaseConnectionString))
+        {
+            await connection.OpenAsync(Cancellation);
+            await using var expire = new NpgsqlCommand("UPDATE \"Uploads\" SET \"ExpiresAt\" = now() - interval '1 minute' WHERE \"Id\" = $1", connection)
+            {
+                Parameters = { new() { Value = IdOf(abandoned) } },
+            };
+            Assert.Equal(1, await expire.ExecuteNonQueryAsync(Cancellation));
+        }
+
+        new RecurringJobManager(graph.Jobs).Trigger(Heimdex.Worker.Uploads.ExpireAbandonedUploadsJob.RecurringJobId);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await alice.GetAsync(abandoned, Cancellation) is { StatusCode: HttpStatusCode.OK } && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, Cancellation);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(abandoned, Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(terminated, Cancellation)).StatusCode);
+        var after = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        Assert.Empty(after.Objects.Except(before.Objects));
+        Assert.Empty(after.MultipartUploads.Except(before.MultipartUploads));
+    }
+
+    private async Task<string> StartPartialAsync(HttpClient client, byte[] payload)
+    {
+        var location = await CreateAsync(client, payload.Length, "partial.mp4");
+        using var first = Patch(location, 0, new ByteArrayContent(payload, 0, MiB));
+        using var response = await client.SendAsync(first, Cancellation);
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        return location;
+    }
+
+    private static Guid IdOf(string location) => Guid.Parse(location.Split('/')[^1]);
+
+    private static async Task<HttpResponseMessage> SendCreateAsync(HttpClient client, long length, string fileName)
+    {
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/uploads")
+        {
+            Headers =
+            {
+                { "Tus-Resumable", "1.0.0" },
+                { "Upload-Length", length.ToString(CultureInfo.InvariantCulture) },
+                { "Upload-Metadata", $"filename {Convert.ToBase64String(Encoding.UTF8.GetBytes(fileName))}" },
+            },
+        };
+        return await client.SendAsync(create, Cancellation);
+    }
+
+    private static async Task<string> CreateAsync(HttpClient client, long length, string fileName)
+    {
+        using var response = await SendCreateAsync(client, length, fileName);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("1.0.0", response.Headers.GetValues("Tus-Resumable").Single());
+        Assert.True(response.Headers.Contains("Upload-Expires"));
+        return response.Headers.Location!.OriginalString;
+    }
+
+    private static HttpRequestMessage Patch(string location, long offset, HttpContent body)
+    {
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/offset+octet-stream");
+        return new HttpRequestMessage(HttpMethod.Patch, location)
+        {
+            Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Offset", offset.ToString(CultureInfo.InvariantCulture) } },
+            Content = body,
+        };
+    }
+
+    /// <summary>The server notices a dropped connection a moment after the client does.</summary>
+    private static async Task<long> WaitForOffsetAsync(HttpClient client, string location, Func<long, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var head = new HttpRequestMessage(HttpMethod.Head, location) { Headers = { { "Tus-Resumable", "1.0.0" } } };
+            using var response = await client.SendAsync(head, Cancellation);
+            if (response.IsSuccessStatusCode)
+            {
+                var offset = long.Parse(response.Headers.GetValues("Upload-Offset").Single(), CultureInfo.InvariantCulture);
+                if (condition(offset) || DateTime.UtcNow > deadline)
+                {
+                    return offset;
+                }
+            }
+
+            await Task.Delay(200, Cancellation);
+        }
+    }
+
+    /// <summary>A request body that sends part of its bytes and then breaks, as a dropped connection does.</summary>
+    private sealed class BreakingContent(byte[] bytes, int breakAfter) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, breakAfter));
+            await stream.FlushAsync();
+            await Task.Delay(300);
+            throw new IOException("connection dropped (simulated)");
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+}

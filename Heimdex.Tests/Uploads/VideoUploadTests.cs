@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hangfire.Storage.Monitoring;
+using Heimdex.Shared.Storage;
+using Npgsql;
+
+namespace Heimdex.Tests.Uploads;
+
+/// <summary><c>POST /api/videos</c> against the real graph.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class VideoUploadTests(HeimdexGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    public static MultipartFormDataContent Form(byte[] file, string fileName, string? title = null, string contentType = "video/mp4")
+    {
+        var form = new MultipartFormDataContent();
+        var part = new ByteArrayContent(file);
+        part.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        form.Add(part, "file", fileName);
+        if (title is not null)
+        {
+            form.Add(new StringContent(title), "title");
+        }
+
+        return form;
+    }
+
+    [Fact]
+    public async Task A_form_upload_stores_the_exact_bytes_under_the_videos_own_key_and_enqueues_its_pipeline()
+    {
+        var bytes = await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation);
+        using var alice = graph.Client(graph.AliceKey);
+
+        using var response = await alice.PostAsync("/api/videos", Form(bytes, "../../etc/leaf and deer.mp4", "Leaf, deer and a tyre", "text/plain"), Cancellation);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var video = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+        var id = video.GetProperty("id").GetGuid();
+        Assert.Equal($"/api/videos/{id}", response.Headers.Location?.OriginalString);
+        Assert.Equal("uploaded", video.GetProperty("state").GetString());
+        Assert.Equal("video/mp4", video.GetProperty("contentType").GetString()); // sniffed; the client said text/plain
+        Assert.Equal("leaf and deer.mp4", video.GetProperty("originalFileName").GetString());
+        Assert.Equal("Leaf, deer and a tyre", video.GetProperty("title").GetString());
+        Assert.Equal(bytes.Length, video.GetProperty("sizeBytes").GetInt64());
+        Assert.Equal(TestFiles.Sha256(bytes), video.GetProperty("sha256").GetString());
+
+        using var s3 = graph.Storage.CreateClient();
+        Assert.Equal(TestFiles.Sha256(bytes), await TestFiles.StoredSha256Async(s3, graph.Storage.Bucket, StorageKeys.VideoOriginal(id)));
+        Assert.Contains(PipelineJobsFor(id), job => job.Method.Name == "RunAsync");
+    }
+
+    /// <summary>The pipeline jobs Hangfire holds for a video, in whatever state the worker has taken them to.</summary>
+    private List<Hangfire.Common.Job> PipelineJobsFor(Guid videoId)
+    {
+        var monitor = graph.Jobs.GetMonitoringApi();
+        var jobs = new List<Hangfire.Common.Job?>();
+        jobs.AddRange(monitor.EnqueuedJobs("default", 0, 1000).Select(j => j.Value.Job));
+        jobs.AddRange(monitor.ProcessingJobs(0, 1000).Select(j => j.Value.Job));
+        jobs.AddRange(monitor.SucceededJobs(0, 1000).Select(j => j.Value.Job));
+        jobs.AddRange(monitor.FailedJobs(0, 1000).Select(j => j.Value.Job));
+        jobs.AddRange(monitor.ScheduledJobs(0, 1000).Select(j => j.Value.Job));
+        return jobs.OfType<Hangfire.Common.Job>().Where(j => j.Args.Contains(videoId)).ToList();
+    }
+
+    public static TheoryData<string, byte[], string, int, string> RejectedForms => new()
+    {
+        { "empty file", [], "empty.mp4", 400, "Empty file" },
+        { "text named .mp4", "just some notes, not a video\n"u8.ToArray(), "notes.mp4", 415, "Unsupported container" },
+        { "too large", TestFiles.Mp4Payload((int)HeimdexGraph.MaxUploadBytes + 1000), "huge.mp4", 413, "File too large" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RejectedForms))]
+    public async Task A_refused_form_upload_gets_a_problem_and_leaves_nothing_behind(string why, byte[] file, string fileName, int status, string title)
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        using var s3 = graph.Storage.CreateClient();
+        var before = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        var videosBefore = await CountRowsAsync("Videos");
+
+        using var response = await alice.PostAsync("/api/videos", Form(file, fileName), Cancellation);
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+        Assert.Equal(title, problem.GetProperty("title").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()), why);
+        var after = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        Assert.Empty(after.Objects.Except(before.Objects));
+        Assert.Empty(after.MultipartUploads.Except(before.MultipartUploads));
+        Assert.Equal(videosBefore, await CountRowsAsync("Videos"));
+    }
+
+    [Fact]
+    public async Task A_form_without_a_file_or_not_multipart_is_refused()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        using var noFile = new MultipartFormDataContent { { new StringContent("title only"), "title" } };
+
+        using var missing = await alice.PostAsync("/api/videos", noFile, Cancellation);
+        using var raw = await alice.PostAsync("/api/videos", new ByteArrayContent(TestFiles.Mp4Payload(1000)), Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Equal("No file", (await missing.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, raw.StatusCode);
+    }
+
+    private async Task<long> CountRowsAsync(string table)
+    {
+        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\"", connection);
+        return (long)(await command.ExecuteScalarAsync(Cancellation))!;
+    }
+}
