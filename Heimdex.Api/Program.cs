@@ -30,6 +30,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>());
 builder.Services.AddScoped<OriginalStore>();
 builder.Services.AddScoped<VideoIntake>();
+builder.Services.AddSingleton(TimeProvider.System);
 // Uploads stream straight to storage and enforce their own limit while they do.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 

@@ -39,8 +39,16 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = AppHostProcess.Start(AppHostProcess.NewDataDirectory(),
-            new Dictionary<string, string> { ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        _host = AppHostProcess.Start(AppHostProcess.NewDataDirectory(), new Dictionary<string, string>
+        {
+            ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Failure handling on a test's time scale: quick retries, a watchdog that notices a dead worker in seconds.
+            ["Pipeline__RetryDelaysSeconds__0"] = "1",
+            ["Pipeline__RetryDelaysSeconds__1"] = "1",
+            ["Pipeline__HeartbeatInterval"] = "00:00:01",
+            ["Pipeline__HeartbeatTimeout"] = "00:00:08",
+            ["Pipeline__WatchdogInterval"] = "00:00:02",
+        });
         Endpoints = await _host.WaitForAllHealthyAsync();
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(_host.DataDirectory, "admin.key"))).Trim();
         AliceKey = await CreateUserAsync("alice");
@@ -60,6 +68,37 @@ public sealed class HeimdexGraph : IAsyncLifetime
         }
 
         return client;
+    }
+
+    /// <summary>Storage as it is now, to compare with after an operation that must leave nothing behind.</summary>
+    public async Task<(HashSet<string> Objects, HashSet<string> MultipartUploads)> StorageSnapshotAsync()
+    {
+        using var s3 = Storage.CreateClient();
+        return await TestFiles.StorageSnapshotAsync(s3, Storage.Bucket);
+    }
+
+    /// <summary>
+    /// What appeared in storage since <paramref name="before"/> and belongs to no video that exists: objects of other
+    /// videos that pipelines wrote meanwhile are not leftovers.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LeftBehindSinceAsync((HashSet<string> Objects, HashSet<string> MultipartUploads) before)
+    {
+        var after = await StorageSnapshotAsync();
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT \"Id\" FROM \"Videos\"", connection);
+        var videos = new HashSet<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                videos.Add(StorageKeys.VideoPrefix(reader.GetGuid(0)));
+            }
+        }
+
+        return after.Objects.Except(before.Objects).Where(key => !videos.Any(key.StartsWith))
+            .Concat(after.MultipartUploads.Except(before.MultipartUploads).Select(id => $"multipart upload {id}"))
+            .ToList();
     }
 
     private async Task<string> CreateUserAsync(string name)

@@ -1,19 +1,51 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Heimdex.Shared;
-using Heimdex.Shared.Uploads;
+using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Users;
+using Heimdex.Worker.Engines;
+using Heimdex.Worker.Pipeline;
+using Heimdex.Worker.Stages;
 using Heimdex.Worker.Uploads;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
 builder.Services.AddApiKeyAuthentication();
-builder.Services.AddHangfireServer();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<FFmpeg>();
+
+// The pipeline, in order. Adding a stage is one class and one line here.
+builder.Services
+    .AddStage<ValidateStage>()
+    .AddStage<ExtractAudioStage>()
+    .AddStage<DetectShotsStage>()
+    .AddStage<KeyframesStage>()
+    .AddStage<FinalizeStage>();
+
+builder.Services.AddSingleton<PipelineRunner>();
+builder.Services.AddSingleton<IVideoPipelineJobs>(services => services.GetRequiredService<PipelineRunner>());
+builder.Services.AddSingleton<StageStateFilter>();
+builder.Services.AddHostedService<PipelineWatchdog>();
 builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
+builder.Services.AddHangfireServer((services, server) =>
+    server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers);
 
 var app = builder.Build();
+
+if (await SelfCheck.FindProblemsAsync(app.Services) is { Count: > 0 } problems)
+{
+    await Console.Error.WriteLineAsync($"The Heimdex worker cannot start; it needs:\n  - {string.Join("\n  - ", problems)}");
+    return ServiceExitCodes.Misconfigured;
+}
+
+var pipeline = app.Services.GetRequiredService<IOptions<PipelineOptions>>().Value;
+GlobalJobFilters.Filters.Remove(GlobalJobFilters.Filters.Single(f => f.Instance is AutomaticRetryAttribute).Instance);
+GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = pipeline.MaxAttempts - 1, DelaysInSeconds = pipeline.RetryDelaysSeconds });
+GlobalJobFilters.Filters.Add(app.Services.GetRequiredService<StageStateFilter>());
+
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
@@ -21,6 +53,7 @@ app.MapDefaultEndpoints();
 app.MapHangfireDashboard(ServiceEndpoints.HangfireDashboard, new DashboardOptions { Authorization = [], DashboardTitle = "Heimdex jobs" })
     .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
 
-var recurring = app.Services.GetRequiredService<IRecurringJobManager>();
-recurring.AddOrUpdate<ExpireAbandonedUploadsJob>(ExpireAbandonedUploadsJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "*/15 * * * *");
-app.Run();
+app.Services.GetRequiredService<IRecurringJobManager>()
+    .AddOrUpdate<ExpireAbandonedUploadsJob>(ExpireAbandonedUploadsJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "*/15 * * * *");
+await app.RunAsync();
+return 0;

@@ -156,7 +156,7 @@ public static class TusUploadsApi
             return TypedResults.NotFound();
         }
 
-        await using var uploadLock = await UploadLock.AcquireAsync(services.DataSource, id, cancellationToken);
+        await using var uploadLock = await AdvisoryLock.AcquireAsync(services.DataSource, "upload", id, cancellationToken);
         await UploadStorage.DiscardAsync(upload, services.Db, services.Store, cancellationToken);
         return TypedResults.NoContent();
     }
@@ -175,7 +175,7 @@ public static class TusUploadsApi
             return Problem(400, "Offset required", "Upload-Offset must say where these bytes start.");
         }
 
-        await using var uploadLock = await UploadLock.TryAcquireAsync(services.DataSource, id, cancellationToken);
+        await using var uploadLock = await AdvisoryLock.TryAcquireAsync(services.DataSource, "upload", id, cancellationToken);
         if (uploadLock is null)
         {
             return Problem(423, "Upload busy", "Another request is writing to this upload; retry shortly.");

@@ -30,7 +30,7 @@ public sealed record VideoResponse(
         video.Id, video.Title, video.Description, video.OriginalFileName, video.SizeBytes, video.ContentType, video.Sha256,
         video.DurationSeconds, video.Width, video.Height, video.FrameRate, video.VideoCodec, video.AudioCodec,
         video.State.ToString().ToLowerInvariant(), video.Error, video.CreatedAt,
-        video.Stages.Select(s => new StageResponse(s.Stage, s.State.ToString().ToLowerInvariant(), s.Attempt, s.Progress,
+        video.Stages.OrderBy(s => s.Position).Select(s => new StageResponse(s.Stage, s.State.ToString().ToLowerInvariant(), s.Attempt, s.Progress,
             s.StartedAt, s.FinishedAt, s.Error)).ToList(),
         $"/api/videos/{video.Id}/stream");
 }

@@ -18,6 +18,7 @@ public static class VideosApi
     public static RouteGroupBuilder MapVideosApi(this RouteGroupBuilder videos)
     {
         videos.MapVideoUploadApi();
+        videos.MapScenesApi();
         videos.MapGet("", ListAsync)
             .WithName("ListVideos")
             .WithSummary("Your videos, newest first")

@@ -32,6 +32,7 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
 
     protected override void OnModelCreating(ModelBuilder model)
     {
+
         model.Entity<User>(user =>
         {
             user.Property(u => u.Name).HasMaxLength(200);
@@ -98,6 +99,12 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
             person.Property(p => p.Name).HasMaxLength(200);
             person.HasMany(p => p.Photos).WithOne().HasForeignKey(p => p.PersonId).OnDelete(DeleteBehavior.Cascade);
         });
+
+        // Entities make their own ids (version 7 GUIDs) when constructed; a new child reached through a navigation is
+        // then still recognised as new, not mistaken for an existing row.
+        model.Model.GetEntityTypes().SelectMany(e => e.GetKeys()).SelectMany(k => k.Properties)
+            .Where(p => p.ClrType == typeof(Guid)).ToList()
+            .ForEach(p => p.ValueGenerated = Microsoft.EntityFrameworkCore.Metadata.ValueGenerated.Never);
     }
 }
 

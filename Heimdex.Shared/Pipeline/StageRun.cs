@@ -18,6 +18,9 @@ public sealed class StageRun
 
     public required string Stage { get; init; }
 
+    /// <summary>Where the stage runs in the pipeline, first is 0.</summary>
+    public int Position { get; set; }
+
     public StageState State { get; set; } = StageState.Pending;
 
     public int Attempt { get; set; }
@@ -27,6 +30,9 @@ public sealed class StageRun
     public DateTimeOffset? StartedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Refreshed while the stage runs; a stale heartbeat means its worker died and the watchdog takes over.</summary>
+    public DateTimeOffset? HeartbeatAt { get; set; }
 
     public string? Error { get; set; }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Hangfire;
 
 namespace Heimdex.Shared.Pipeline;
@@ -9,6 +10,7 @@ namespace Heimdex.Shared.Pipeline;
 public interface IVideoPipelineJobs
 {
     /// <summary>Runs the pipeline for a video from <paramref name="fromStage"/> (the first unfinished stage when null).</summary>
+    [DisplayName("pipeline from {1} · video {0}")]
     Task RunAsync(Guid videoId, string? fromStage, CancellationToken cancellationToken);
 }
 

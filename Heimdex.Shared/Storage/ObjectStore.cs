@@ -44,6 +44,19 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         }
     }
 
+    /// <summary>A URL that reads the object without credentials until it expires; ffmpeg streams media from it with range requests.</summary>
+    public Task<string> PresignGetAsync(string key, TimeSpan lifetime) => s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+    {
+        BucketName = Bucket,
+        Key = key,
+        Verb = HttpVerb.GET,
+        Expires = DateTime.UtcNow + lifetime,
+        Protocol = connection.Endpoint.Scheme == "https" ? Protocol.HTTPS : Protocol.HTTP,
+    });
+
+    public async Task UploadFileAsync(string key, string path, string contentType, CancellationToken cancellationToken) =>
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, FilePath = path, ContentType = contentType }, cancellationToken);
+
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         await s3.DeleteObjectAsync(Bucket, key, cancellationToken);
 }

@@ -11,6 +11,13 @@ public static class StorageKeys
 
     public static string VideoOriginal(Guid videoId) => VideoPrefix(videoId) + "original";
 
+    /// <summary>16 kHz mono 16-bit PCM (WAV) of the video's first audio stream.</summary>
+    public static string Audio(Guid videoId) => VideoPrefix(videoId) + "audio.wav";
+
+    public static string Keyframe(Guid videoId, int sceneIndex) => VideoPrefix(videoId) + $"keyframes/{sceneIndex:D5}.jpg";
+
+    public static string Thumbnail(Guid videoId, int sceneIndex) => VideoPrefix(videoId) + $"thumbnails/{sceneIndex:D5}.jpg";
+
     /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
     public static string UploadTail(Guid uploadId) => $"uploads/{uploadId:N}/tail";
 }

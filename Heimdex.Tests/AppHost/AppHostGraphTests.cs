@@ -88,6 +88,25 @@ public sealed class AppHostGraphTests
         Directory.Delete(dataDirectory, recursive: true);
     }
 
+    [Fact]
+    public async Task A_worker_missing_what_it_needs_refuses_to_start_and_the_apphost_shows_why()
+    {
+        var dataDirectory = AppHostProcess.NewDataDirectory();
+        await using var host = AppHostProcess.Start(dataDirectory, new Dictionary<string, string>
+        {
+            ["Pipeline__FFprobePath"] = "/nonexistent/ffprobe",
+            ["Pipeline__FFmpegPath"] = "/nonexistent/ffmpeg",
+        });
+
+        Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+        Assert.Contains("Heimdex could not run: worker exited with code 78", host.Output);
+        Assert.Contains("The Heimdex worker cannot start; it needs:", host.Output);
+        Assert.Contains("ffmpeg (/nonexistent/ffmpeg) was not found", host.Output);
+        Assert.Contains("ffprobe (/nonexistent/ffprobe) was not found", host.Output);
+        Assert.DoesNotContain("worker   restarting", host.Output); // a configuration problem is not retried
+        Directory.Delete(dataDirectory, recursive: true);
+    }
+
     private static async Task WriteMarkersAsync(GraphEndpoints endpoints)
     {
         await using (var connection = new NpgsqlConnection(endpoints.ConnectionString(ConnectionNames.Database)))

@@ -87,8 +87,7 @@ public sealed class TusUploadTests(HeimdexGraph graph)
     public async Task Bad_tus_requests_get_clear_errors_and_refused_uploads_leave_nothing()
     {
         using var alice = graph.Client(graph.AliceKey);
-        using var s3 = graph.Storage.CreateClient();
-        var before = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        var before = await graph.StorageSnapshotAsync();
 
         using var noVersion = await alice.PostAsync("/api/uploads", null, Cancellation);
         Assert.Equal(HttpStatusCode.PreconditionFailed, noVersion.StatusCode);
@@ -116,21 +115,18 @@ public sealed class TusUploadTests(HeimdexGraph graph)
 
         using var head = new HttpRequestMessage(HttpMethod.Head, location) { Headers = { { "Tus-Resumable", "1.0.0" } } };
         Assert.Equal(HttpStatusCode.NotFound, (await alice.SendAsync(head, Cancellation)).StatusCode);
-        var after = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
-        Assert.Empty(after.Objects.Except(before.Objects));
-        Assert.Empty(after.MultipartUploads.Except(before.MultipartUploads));
+        Assert.Empty(await graph.LeftBehindSinceAsync(before));
     }
 
     [Fact]
     public async Task Termination_and_expiry_free_every_trace_of_an_unfinished_upload()
     {
         using var alice = graph.Client(graph.AliceKey);
-        using var s3 = graph.Storage.CreateClient();
-        var before = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        var before = await graph.StorageSnapshotAsync();
         var payload = TestFiles.Mp4Payload(3 * MiB);
         var terminated = await StartPartialAsync(alice, payload);
         var abandoned = await StartPartialAsync(alice, payload);
-        var during = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
+        var during = await graph.StorageSnapshotAsync();
         Assert.Contains(StorageKeys.UploadTail(IdOf(abandoned)), during.Objects);
         Assert.Equal(2, during.MultipartUploads.Except(before.MultipartUploads).Count());
 
@@ -156,9 +152,7 @@ public sealed class TusUploadTests(HeimdexGraph graph)
 
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(abandoned, Cancellation)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(terminated, Cancellation)).StatusCode);
-        var after = await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket);
-        Assert.Empty(after.Objects.Except(before.Objects));
-        Assert.Empty(after.MultipartUploads.Except(before.MultipartUploads));
+        Assert.Empty(await graph.LeftBehindSinceAsync(before));
     }
 
     private async Task<string> StartPartialAsync(HttpClient client, byte[] payload)

@@ -50,8 +50,7 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
     {
         using var alice = graph.Client(graph.AliceKey);
         using var bob = graph.Client(graph.BobKey);
-        using var uploaded = await alice.PostAsync("/api/videos", VideoUploadTests.Form(TestFiles.Mp4Payload(50_000), "private.mp4"), Cancellation);
-        var videoId = (await uploaded.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetGuid();
+        var videoId = await VideoUploadTests.UploadAsync(alice, TestFiles.Mp4Payload(50_000), "private.mp4");
         using var create = new HttpRequestMessage(HttpMethod.Post, "/api/uploads") { Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Length", "5000" } } };
         var uploadPath = (await alice.SendAsync(create, Cancellation)).Headers.Location!.OriginalString;
 

@@ -12,13 +12,6 @@ public sealed class VideosApiTests(HeimdexGraph graph)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private async Task<Guid> UploadAsync(HttpClient client, byte[] file, string title)
-    {
-        using var response = await client.PostAsync("/api/videos", VideoUploadTests.Form(file, title + ".mp4", title), Cancellation);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetGuid();
-    }
-
     [Fact]
     public async Task Videos_are_listed_newest_first_in_pages()
     {
@@ -28,7 +21,7 @@ public sealed class VideosApiTests(HeimdexGraph graph)
         var ids = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await UploadAsync(dave, TestFiles.Mp4Payload(10_000 + i), $"clip {i}"));
+            ids.Add(await VideoUploadTests.UploadAsync(dave, TestFiles.Mp4Payload(10_000 + i), $"clip {i}.mp4", $"clip {i}"));
         }
 
         var first = await dave.GetFromJsonAsync<JsonElement>("/api/videos?page=1&pageSize=2", Cancellation);
@@ -45,7 +38,7 @@ public sealed class VideosApiTests(HeimdexGraph graph)
     {
         var bytes = await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation);
         using var alice = graph.Client(graph.AliceKey);
-        var id = await UploadAsync(alice, bytes, "stream me");
+        var id = await VideoUploadTests.UploadAsync(alice, bytes, "stream me.mp4", "stream me");
 
         using var whole = await alice.GetAsync($"/api/videos/{id}/stream", Cancellation);
         using var ranged = await alice.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/api/videos/{id}/stream")
@@ -70,7 +63,7 @@ public sealed class VideosApiTests(HeimdexGraph graph)
     public async Task Deleting_a_video_removes_its_rows_and_every_stored_object()
     {
         using var alice = graph.Client(graph.AliceKey);
-        var id = await UploadAsync(alice, TestFiles.Mp4Payload(20_000), "to delete");
+        var id = await VideoUploadTests.UploadAsync(alice, TestFiles.Mp4Payload(20_000), "to delete.mp4", "to delete");
         using var s3 = graph.Storage.CreateClient();
         await s3.PutObjectAsync(new() { BucketName = graph.Storage.Bucket, Key = StorageKeys.VideoPrefix(id) + "thumbnails/0.jpg", ContentBody = "x" }, Cancellation);
 

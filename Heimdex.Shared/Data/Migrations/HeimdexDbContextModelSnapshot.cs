@@ -26,7 +26,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.People.Person", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -53,7 +52,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.People.PersonPhoto", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("ContentType")
@@ -87,7 +85,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Pipeline.StageRun", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<int>("Attempt")
@@ -99,12 +96,18 @@ namespace Heimdex.Shared.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("JobId")
                         .HasColumnType("text");
 
                     b.PrimitiveCollection<List<string>>("OutputKeys")
                         .IsRequired()
                         .HasColumnType("text[]");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
 
                     b.Property<int>("Progress")
                         .HasColumnType("integer");
@@ -136,7 +139,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Uploads.Upload", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("ContentType")
@@ -197,7 +199,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Users.ApiKey", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -236,7 +237,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Users.User", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
@@ -258,7 +258,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Videos.Face", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.PrimitiveCollection<float[]>("Embedding")
@@ -310,7 +309,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Videos.OnScreenText", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<double>("Confidence")
@@ -338,7 +336,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Videos.Scene", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<int>("EndFrame")
@@ -399,7 +396,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Videos.TranscriptSegment", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<double>("Confidence")
@@ -432,7 +428,6 @@ namespace Heimdex.Shared.Data.Migrations
             modelBuilder.Entity("Heimdex.Shared.Videos.Video", b =>
                 {
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
                     b.Property<string>("AudioCodec")

@@ -1,0 +1,95 @@
+using System.Security.Claims;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Users;
+using Heimdex.Shared.Videos;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Heimdex.Api.Videos;
+
+public sealed record SceneResponse(
+    Guid Id, int Index, double StartSeconds, double EndSeconds, int StartFrame, int EndFrame, string? ThumbnailUrl, string? KeyframeUrl);
+
+/// <summary>What the pipeline made of a video: its scenes with their images, and the way to run stages again.</summary>
+public static class ScenesApi
+{
+    public static RouteGroupBuilder MapScenesApi(this RouteGroupBuilder videos)
+    {
+        videos.MapGet("{id:guid}/scenes", ListAsync)
+            .WithName("ListScenes")
+            .WithSummary("A video's scenes in order")
+            .WithDescription("Each scene's start and end (seconds and frames) and the URLs of its thumbnail (~320 px) and full-size keyframe.");
+        videos.MapGet("{id:guid}/scenes/{index:int}/{image:regex(^(thumbnail|keyframe)$)}", ImageAsync)
+            .WithName("SceneImage")
+            .WithSummary("A scene's thumbnail or keyframe (JPEG)");
+        videos.MapPost("{id:guid}/reprocess", ReprocessAsync)
+            .WithName("ReprocessVideo")
+            .WithSummary("Run the pipeline again from a stage")
+            .WithDescription("`fromStage` (e.g. `keyframes`) re-runs that stage and every later one; without it the pipeline resumes at " +
+                             "the first stage that has not succeeded. Answers 202 with the video.");
+        return videos;
+    }
+
+    private static async Task<Results<Ok<List<SceneResponse>>, NotFound>> ListAsync(
+        Guid id, ClaimsPrincipal user, HeimdexDbContext db, CancellationToken cancellationToken)
+    {
+        var owner = user.UserId();
+        if (!await db.Videos.AnyAsync(v => v.Id == id && v.OwnerId == owner, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var scenes = await db.Scenes.AsNoTracking().Where(s => s.VideoId == id).OrderBy(s => s.Index).ToListAsync(cancellationToken);
+        return TypedResults.Ok(scenes.Select(s => new SceneResponse(s.Id, s.Index, s.StartSeconds, s.EndSeconds, s.StartFrame, s.EndFrame,
+            s.ThumbnailKey is null ? null : $"/api/videos/{id}/scenes/{s.Index}/thumbnail",
+            s.KeyframeKey is null ? null : $"/api/videos/{id}/scenes/{s.Index}/keyframe")).ToList());
+    }
+
+    private static async Task<Results<FileStreamHttpResult, NotFound>> ImageAsync(
+        Guid id, int index, string image, ClaimsPrincipal user, [AsParameters] VideosApi.VideoServices services, CancellationToken cancellationToken)
+    {
+        var owner = user.UserId();
+        var scene = await services.Db.Scenes.AsNoTracking()
+            .Where(s => s.VideoId == id && s.Index == index && services.Db.Videos.Any(v => v.Id == id && v.OwnerId == owner))
+            .FirstOrDefaultAsync(cancellationToken);
+        var key = image == "thumbnail" ? scene?.ThumbnailKey : scene?.KeyframeKey;
+        if (key is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var stored = await services.Store.S3.GetObjectAsync(services.Store.Bucket, key, cancellationToken);
+        return TypedResults.Stream(stored.ResponseStream, "image/jpeg");
+    }
+
+    private static async Task<Results<Accepted<VideoResponse>, NotFound, ProblemHttpResult>> ReprocessAsync(
+        Guid id, ClaimsPrincipal user, HeimdexDbContext db, IVideoPipeline pipeline, TimeProvider time, CancellationToken cancellationToken,
+        string? fromStage = null)
+    {
+        var owner = user.UserId();
+        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == id && v.OwnerId == owner, cancellationToken);
+        if (video is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (fromStage is not null && video.Stages.All(s => s.Stage != fromStage))
+        {
+            var known = video.Stages.Count == 0 ? "none yet: the pipeline has not started" : string.Join(", ", video.Stages.Select(s => s.Stage));
+            return TypedResults.Problem($"'{fromStage}' is not a stage of this video's pipeline (stages: {known}).",
+                statusCode: StatusCodes.Status400BadRequest, title: "Unknown stage");
+        }
+
+        if (video.Stages.FirstOrDefault(s => s.State == StageState.Running) is { } running)
+        {
+            return TypedResults.Problem($"Stage '{running.Stage}' is running; reprocess once it has finished.",
+                statusCode: StatusCodes.Status409Conflict, title: "Pipeline busy");
+        }
+
+        (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, time.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        pipeline.Enqueue(id, fromStage);
+        return TypedResults.Accepted($"/api/videos/{id}", VideoResponse.From(video));
+    }
+}

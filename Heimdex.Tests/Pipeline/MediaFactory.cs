@@ -1,0 +1,45 @@
+namespace Heimdex.Tests.Pipeline;
+
+/// <summary>Test inputs made with ffmpeg on the spot, so each test says exactly what its video contains.</summary>
+public static class MediaFactory
+{
+    private static string NewPath(string extension) => Path.Combine(Path.GetTempPath(), $"heimdex-media-{Guid.NewGuid():N}{extension}");
+
+    /// <summary>A video of <paramref name="shots"/> shots of <paramref name="shotSeconds"/> each, alternating two very different pictures.</summary>
+    public static async Task<string> ShotsAsync(int shots, double shotSeconds)
+    {
+        var path = NewPath(".mp4");
+        var inputs = new List<string>();
+        for (var i = 0; i < shots; i++)
+        {
+            var source = i % 2 == 0 ? "testsrc2" : "smptebars";
+            inputs.AddRange(["-f", "lavfi", "-i", $"{source}=size=640x360:rate=25:duration={shotSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}"]);
+        }
+
+        var concat = string.Concat(Enumerable.Range(0, shots).Select(i => $"[{i}:v]")) + $"concat=n={shots}:v=1:a=0[v]";
+        await RunFFmpegAsync([.. inputs, "-filter_complex", concat, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path]);
+        return path;
+    }
+
+    /// <summary>testvideo.mp4's picture with <paramref name="wav"/> as its sound.</summary>
+    public static async Task<string> WithSoundAsync(string wav)
+    {
+        var path = NewPath(".mp4");
+        await RunFFmpegAsync(["-i", TestFiles.TestVideo, "-i", wav, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", path]);
+        return path;
+    }
+
+    /// <summary>An MP4 holding only the audio of <paramref name="wav"/>.</summary>
+    public static async Task<string> AudioOnlyMp4Async(string wav)
+    {
+        var path = NewPath(".mp4");
+        await RunFFmpegAsync(["-i", wav, "-c:a", "aac", path]);
+        return path;
+    }
+
+    private static async Task RunFFmpegAsync(string[] arguments)
+    {
+        var (exitCode, output) = await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), ["-hide_banner", "-loglevel", "error", "-y", .. arguments]);
+        Assert.True(exitCode == 0, output);
+    }
+}

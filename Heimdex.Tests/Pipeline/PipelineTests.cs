@@ -1,0 +1,236 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hangfire;
+using Heimdex.Shared.Storage;
+using Heimdex.Tests.Uploads;
+using Npgsql;
+
+namespace Heimdex.Tests.Pipeline;
+
+/// <summary>The pipeline on real media, through the real graph: upload, stages, failure, recovery.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class PipelineTests(HeimdexGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static async Task<Guid> UploadAsync(HttpClient client, string path) =>
+        await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), Path.GetFileName(path));
+
+    private static async Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JsonElement video;
+        do
+        {
+            video = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}", Cancellation);
+            if (condition(video))
+            {
+                return video;
+            }
+
+            await Task.Delay(300, Cancellation);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Fail($"Video {id} did not reach '{what}' in {seconds} s; it is: {video}");
+        return video;
+    }
+
+    private static Task<JsonElement> WaitForEndAsync(HttpClient client, Guid id) =>
+        WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed or failed");
+
+    private static JsonElement Stage(JsonElement video, string name) =>
+        video.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == name);
+
+    /// <summary>Progress of a stage, or -1 while the pipeline has not created its stages yet.</summary>
+    private static int ProgressOf(JsonElement video, string name) =>
+        video.GetProperty("stages").EnumerateArray().Where(s => s.GetProperty("stage").GetString() == name)
+            .Select(s => s.GetProperty("progress").GetInt32()).DefaultIfEmpty(-1).Single();
+
+    [Fact]
+    public async Task Testvideo_is_indexed_with_its_scenes_cut_at_the_hard_cuts_and_thumbnails_stored()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var id = await UploadAsync(alice, TestFiles.TestVideo);
+
+        var video = await WaitForEndAsync(alice, id);
+
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        Assert.Equal(["validate", "extract_audio", "detect_shots", "keyframes", "finalize"],
+            video.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
+        Assert.Equal("skipped", Stage(video, "extract_audio").GetProperty("state").GetString()); // testvideo.mp4 has no audio
+        Assert.Equal(1280, video.GetProperty("width").GetInt32());
+        Assert.Equal(24.0, video.GetProperty("durationSeconds").GetDouble(), 0.1);
+        var scenes = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).EnumerateArray().ToList();
+        var starts = scenes.Select(s => s.GetProperty("startFrame").GetInt32()).ToList();
+        Assert.Contains(starts, f => Math.Abs(f - 30) <= 1);
+        Assert.Contains(starts, f => Math.Abs(f - 180) <= 1);
+        Assert.Equal(Enumerable.Range(0, scenes.Count), scenes.Select(s => s.GetProperty("index").GetInt32()));
+
+        using var thumbnail = await alice.GetAsync(scenes[1].GetProperty("thumbnailUrl").GetString(), Cancellation);
+        Assert.Equal("image/jpeg", thumbnail.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(320, JpegWidth(await thumbnail.Content.ReadAsByteArrayAsync(Cancellation)));
+        var keyframe = await alice.GetByteArrayAsync(scenes[1].GetProperty("keyframeUrl").GetString(), Cancellation);
+        Assert.Equal(1280, JpegWidth(keyframe));
+        var stored = (await TestFiles.StorageSnapshotAsync(graph.Storage.CreateClient(), graph.Storage.Bucket)).Objects;
+        Assert.All(Enumerable.Range(0, scenes.Count), i => Assert.Contains(StorageKeys.Thumbnail(id, i), stored));
+
+        using var admin = new HttpClient();
+        admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + graph.AdminKey)));
+        var succeeded = await admin.GetStringAsync(graph.Endpoints.Endpoint("worker", "hangfire") + "/jobs/succeeded", Cancellation);
+        Assert.Contains($"keyframes &#183; video {id}", succeeded);
+    }
+
+    [Fact]
+    public async Task A_video_with_sound_gets_its_audio_extracted_as_16_khz_mono()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var path = await MediaFactory.WithSoundAsync(TestFiles.SharedMedia("audio", "jfk.wav"));
+        var id = await UploadAsync(alice, path);
+
+        var video = await WaitForEndAsync(alice, id);
+
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        Assert.Equal("succeeded", Stage(video, "extract_audio").GetProperty("state").GetString());
+        using var s3 = graph.Storage.CreateClient();
+        using var audio = await s3.GetObjectAsync(graph.Storage.Bucket, StorageKeys.Audio(id), Cancellation);
+        var header = new byte[44];
+        await audio.ResponseStream.ReadExactlyAsync(header, Cancellation);
+        Assert.Equal("RIFF", System.Text.Encoding.ASCII.GetString(header, 0, 4));
+        Assert.Equal(1, BitConverter.ToInt16(header, 22)); // channels
+        Assert.Equal(16000, BitConverter.ToInt32(header, 24)); // sample rate
+        Assert.Equal(16, BitConverter.ToInt16(header, 34)); // bits per sample
+    }
+
+    [Fact]
+    public async Task Broken_inputs_fail_with_a_reason_and_the_worker_keeps_serving_other_videos()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var original = await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation);
+        var corrupt = original[..64].Concat(Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7919 % 251))).ToArray();
+        var truncated = original[..(original.Length / 3)];
+        var inputs = new Dictionary<string, byte[]>
+        {
+            ["corrupt.mp4"] = corrupt,
+            ["truncated.mp4"] = truncated,
+            ["audio-only.mp4"] = await File.ReadAllBytesAsync(await MediaFactory.AudioOnlyMp4Async(TestFiles.SharedMedia("audio", "jfk.wav")), Cancellation),
+        };
+        var ids = new Dictionary<string, Guid>();
+        foreach (var (name, bytes) in inputs)
+        {
+            ids[name] = await VideoUploadTests.UploadAsync(alice, bytes, name);
+        }
+
+        var good = await UploadAsync(alice, TestFiles.TestVideo);
+
+        foreach (var (name, id) in ids)
+        {
+            var video = await WaitForEndAsync(alice, id);
+            Assert.True(video.GetProperty("state").GetString() == "failed", $"{name}: {video}");
+            var error = video.GetProperty("error").GetString()!;
+            Assert.StartsWith("validate: ", error);
+            Assert.Equal("failed", Stage(video, "validate").GetProperty("state").GetString());
+            if (name == "audio-only.mp4")
+            {
+                Assert.Contains("no video stream", error);
+            }
+        }
+
+        Assert.Equal("indexed", (await WaitForEndAsync(alice, good)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Reprocess_from_a_stage_reruns_it_and_the_stages_after_it_only()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var id = await UploadAsync(alice, TestFiles.TestVideo);
+        var before = await WaitForEndAsync(alice, id);
+        var scenesBefore = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).GetArrayLength();
+
+        using var unknown = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=nonsense", null, Cancellation);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        using var accepted = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=keyframes", null, Cancellation);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var after = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed"
+            && Stage(v, "finalize").GetProperty("startedAt").GetDateTimeOffset() > Stage(before, "finalize").GetProperty("startedAt").GetDateTimeOffset(), "reprocessed");
+
+        Assert.Equal(Stage(before, "detect_shots").GetProperty("startedAt").GetDateTimeOffset(), Stage(after, "detect_shots").GetProperty("startedAt").GetDateTimeOffset());
+        Assert.True(Stage(after, "keyframes").GetProperty("startedAt").GetDateTimeOffset() > Stage(before, "keyframes").GetProperty("startedAt").GetDateTimeOffset());
+        Assert.Equal(scenesBefore, (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_stage_that_keeps_failing_fails_the_video_and_requeueing_its_job_resumes_it()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var id = await UploadAsync(alice, TestFiles.TestVideo);
+        await WaitForEndAsync(alice, id);
+        using var s3 = graph.Storage.CreateClient();
+        await s3.DeleteObjectAsync(graph.Storage.Bucket, StorageKeys.VideoOriginal(id), Cancellation); // storage lost the file
+
+        (await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=validate", null, Cancellation)).EnsureSuccessStatusCode();
+        var failed = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed after its retries");
+
+        Assert.StartsWith("validate failed after every retry", failed.GetProperty("error").GetString());
+        Assert.Equal(3, Stage(failed, "validate").GetProperty("attempt").GetInt32());
+
+        await s3.PutObjectAsync(new() { BucketName = graph.Storage.Bucket, Key = StorageKeys.VideoOriginal(id), FilePath = TestFiles.TestVideo }, Cancellation);
+        var failedJob = graph.Jobs.GetMonitoringApi().FailedJobs(0, 1000).Single(j => j.Value.Job.Args.Contains(id)).Key;
+        Assert.True(new BackgroundJobClient(graph.Jobs).Requeue(failedJob)); // what the dashboard's Requeue button does
+
+        Assert.Equal("indexed", (await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_stage_is_restarted_and_the_video_resumes_at_that_stage_without_duplicates()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 1.2));
+        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 80, "keyframes under way", seconds: 240);
+
+        var current = await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints");
+        System.Diagnostics.Process.GetProcessById(current.Pid("worker")).Kill(); // SIGKILL, mid-stage
+
+        var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 300);
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        Assert.Equal(2, Stage(video, "keyframes").GetProperty("attempt").GetInt32());
+        Assert.Equal(1, Stage(video, "detect_shots").GetProperty("attempt").GetInt32());
+
+        var scenes = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).EnumerateArray().ToList();
+        Assert.Equal(30, scenes.Count);
+        Assert.All(scenes, s => Assert.NotNull(s.GetProperty("thumbnailUrl").GetString()));
+        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var count = new NpgsqlCommand("SELECT count(*), count(DISTINCT \"Index\") FROM \"Scenes\" WHERE \"VideoId\" = $1", connection)
+        {
+            Parameters = { new() { Value = id } },
+        };
+        await using var reader = await count.ExecuteReaderAsync(Cancellation);
+        await reader.ReadAsync(Cancellation);
+        Assert.Equal((30L, 30L), (reader.GetInt64(0), reader.GetInt64(1)));
+    }
+
+    /// <summary>Width from a baseline or progressive JPEG's frame header.</summary>
+    private static int JpegWidth(byte[] jpeg)
+    {
+        for (var i = 2; i + 9 < jpeg.Length;)
+        {
+            if (jpeg[i] != 0xFF)
+            {
+                break;
+            }
+
+            var marker = jpeg[i + 1];
+            var length = (jpeg[i + 2] << 8) | jpeg[i + 3];
+            if (marker is 0xC0 or 0xC1 or 0xC2)
+            {
+                return (jpeg[i + 7] << 8) | jpeg[i + 8];
+            }
+
+            i += 2 + length;
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,37 @@
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Storage;
+using Heimdex.Shared.Videos;
+
+namespace Heimdex.Worker.Pipeline;
+
+/// <summary>
+/// One step of indexing a video, in the manner of Jellyfin's tasks: it reads its inputs from storage and the
+/// database, writes outputs under deterministic keys, replaces its rows in one transaction, reports progress and
+/// honours cancellation. The <see cref="PipelineRunner"/>, not the stage, owns locking, retries and state.
+/// </summary>
+public interface IPipelineStage
+{
+    /// <summary>The stage's name in the database, the API and the dashboard (snake_case).</summary>
+    static abstract string StageName { get; }
+
+    /// <summary>What this stage needs to work (programs, model files); each problem in words. Checked at worker start.</summary>
+    IEnumerable<string> FindProblems() => [];
+
+    Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken);
+}
+
+public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore Store, string WorkDirectory)
+{
+    /// <summary>A fresh URL ffmpeg can stream the original from (with range requests), valid for the stage's run.</summary>
+    public Task<string> OriginalUrlAsync() => Store.PresignGetAsync(StorageKeys.VideoOriginal(Video.Id), TimeSpan.FromHours(6));
+}
+
+public sealed record StageOutcome(bool Skipped, string? Reason, IReadOnlyList<string> OutputKeys)
+{
+    public static StageOutcome Done(params string[] outputKeys) => new(false, null, outputKeys);
+
+    public static StageOutcome Skip(string reason) => new(true, reason, []);
+}
+
+/// <summary>The input itself is at fault (not a video, no video stream): retrying cannot help, so the video fails at once.</summary>
+public sealed class PermanentStageFailure(string reason) : Exception(reason);

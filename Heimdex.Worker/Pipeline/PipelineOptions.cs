@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Heimdex.Worker.Pipeline;
+
+/// <summary>Configuration section <c>Pipeline</c>.</summary>
+public sealed class PipelineOptions
+{
+    public const string Section = "Pipeline";
+
+    [Required]
+    public string FFmpegPath { get; set; } = "ffmpeg";
+
+    [Required]
+    public string FFprobePath { get; set; } = "ffprobe";
+
+    /// <summary>Scratch space for a stage's intermediate files; each stage cleans its own.</summary>
+    [Required]
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "heimdex-worker");
+
+    /// <summary>Hangfire workers: stages run ffmpeg, so more than the cores only makes each slower.</summary>
+    [Range(1, 64)]
+    public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Attempts per stage before the video is marked failed.</summary>
+    [Range(1, 20)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Waits between attempts, in seconds; the last repeats.</summary>
+    public int[] RetryDelaysSeconds { get; set; } = [10, 60, 300];
+
+    /// <summary>How often a running stage proves it is alive.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A running stage silent for this long lost its worker: the watchdog resumes it.</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A stage running longer than this, alive or not, is failed with that reason.</summary>
+    public TimeSpan StageTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>A video waiting this long with no stage running or queued is re-enqueued.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Shots shorter than this are merged into the one before.</summary>
+    [Range(0.0, 60.0)]
+    public double MinSceneSeconds { get; set; } = 0.5;
+
+    /// <summary>Width of the frames shot detection decodes: small, so the detector costs little next to decoding.</summary>
+    [Range(16, 640)]
+    public int ShotDetectionWidth { get; set; } = 64;
+
+    [Range(32, 4096)]
+    public int ThumbnailWidth { get; set; } = 320;
+}

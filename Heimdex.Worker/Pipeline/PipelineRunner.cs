@@ -1,0 +1,185 @@
+using System.ComponentModel;
+using Hangfire;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Storage;
+using Heimdex.Shared.Videos;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Heimdex.Worker.Pipeline;
+
+/// <summary>
+/// Runs the pipeline as one Hangfire job per stage. It owns what stages must not: the per-video lock (one stage of a
+/// video at a time, whichever job asked), the stage's state row, heartbeats, the decision to skip a stage that
+/// already succeeded (so retries and duplicate deliveries never redo or duplicate work), and enqueuing the next stage.
+/// </summary>
+public sealed class PipelineRunner(
+    IServiceScopeFactory scopes,
+    StageRegistry registry,
+    IBackgroundJobClient jobs,
+    NpgsqlDataSource dataSource,
+    IOptions<PipelineOptions> options,
+    TimeProvider time,
+    ILogger<PipelineRunner> logger) : IVideoPipelineJobs
+{
+    private const string LockScope = "video";
+    private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(15);
+
+    public async Task RunAsync(Guid videoId, string? fromStage, CancellationToken cancellationToken)
+    {
+        if (fromStage is not null)
+        {
+            registry.TypeOf(fromStage); // unknown names fail here, visibly
+        }
+
+        await using var videoLock = await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
+        if (video is null)
+        {
+            logger.LogInformation("Video {VideoId} was deleted before its pipeline ran", videoId);
+            return;
+        }
+
+        EnsureStageRows(video);
+        var reset = fromStage is null ? [] : registry.Names.SkipWhile(n => n != fromStage).ToHashSet();
+        foreach (var run in video.Stages.Where(s => reset.Contains(s.Stage)))
+        {
+            (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt, run.OutputKeys) =
+                (StageState.Pending, 0, 0, null, null, null, null, []);
+        }
+
+        var next = FirstUnfinished(video);
+        (video.State, video.Error, video.UpdatedAt) = (next is null ? VideoState.Indexed : VideoState.Processing, null, time.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        if (next is not null)
+        {
+            EnqueueStage(videoId, next);
+        }
+    }
+
+    [DisplayName("{1} · video {0}")]
+    public async Task RunStageAsync(Guid videoId, string stageName, CancellationToken cancellationToken)
+    {
+        var stageType = registry.TypeOf(stageName);
+        await using var videoLock = await AdvisoryLock.TryAcquireAsync(dataSource, LockScope, videoId, cancellationToken);
+        if (videoLock is null)
+        {
+            // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
+            jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, CancellationToken.None), BusyRetryDelay);
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
+        if (video is null)
+        {
+            return;
+        }
+
+        EnsureStageRows(video);
+        var run = video.Stages.Single(s => s.Stage == stageName);
+        if (run.State is StageState.Succeeded or StageState.Skipped)
+        {
+            EnqueueAfter(video, stageName); // a duplicate or a retry of finished work: only make sure the pipeline moves on
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt) =
+            (StageState.Running, run.Attempt + 1, 0, null, now, null, now);
+        (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, now);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var workDirectory = Directory.CreateDirectory(Path.Combine(options.Value.WorkDirectory, $"{videoId:N}-{stageName}")).FullName;
+        await using var heartbeat = new StageHeartbeat(dataSource, run.Id, options.Value.HeartbeatInterval, time);
+        try
+        {
+            var stage = (IPipelineStage)scope.ServiceProvider.GetRequiredService(stageType);
+            var outcome = await stage.ExecuteAsync(
+                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory), heartbeat, cancellationToken);
+            await heartbeat.StopAsync();
+            (run.State, run.Progress, run.Error, run.OutputKeys, run.FinishedAt) =
+                (outcome.Skipped ? StageState.Skipped : StageState.Succeeded, 100, outcome.Reason, [.. outcome.OutputKeys], time.GetUtcNow());
+            video.UpdatedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (PermanentStageFailure failure)
+        {
+            await heartbeat.StopAsync();
+            db.ChangeTracker.Clear();
+            await MarkFailedAsync(db, videoId, stageName, failure.Message, videoFails: true);
+            logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, failure.Message);
+            return;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await heartbeat.StopAsync();
+            db.ChangeTracker.Clear();
+            await MarkPendingAsync(db, run.Id, "interrupted by a worker shutdown; it resumes when a worker takes the job again");
+            throw;
+        }
+        catch (Exception error)
+        {
+            await heartbeat.StopAsync();
+            db.ChangeTracker.Clear();
+            await MarkFailedAsync(db, videoId, stageName, error.Message, videoFails: false);
+            throw; // Hangfire retries with backoff; the state filter fails the video when attempts run out
+        }
+        finally
+        {
+            Directory.Delete(workDirectory, recursive: true);
+        }
+
+        EnqueueAfter(video, stageName);
+    }
+
+    private void EnsureStageRows(Video video)
+    {
+        foreach (var (name, position) in registry.Names.Select((name, position) => (name, position)))
+        {
+            if (video.Stages.FirstOrDefault(s => s.Stage == name) is { } run)
+            {
+                run.Position = position; // a stage added to the pipeline later moves the ones after it
+            }
+            else
+            {
+                video.Stages.Add(new StageRun { VideoId = video.Id, Stage = name, Position = position });
+            }
+        }
+    }
+
+    private string? FirstUnfinished(Video video) =>
+        registry.Names.FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
+
+    private void EnqueueAfter(Video video, string stageName)
+    {
+        if (registry.After(stageName) is { } next)
+        {
+            EnqueueStage(video.Id, next);
+        }
+    }
+
+    public void EnqueueStage(Guid videoId, string stageName) =>
+        jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, CancellationToken.None));
+
+    private async Task MarkFailedAsync(HeimdexDbContext db, Guid videoId, string stageName, string reason, bool videoFails)
+    {
+        var now = time.GetUtcNow();
+        await db.StageRuns.Where(s => s.VideoId == videoId && s.Stage == stageName).ExecuteUpdateAsync(set => set
+            .SetProperty(s => s.State, StageState.Failed).SetProperty(s => s.Error, reason).SetProperty(s => s.FinishedAt, now));
+        if (videoFails)
+        {
+            await db.Videos.Where(v => v.Id == videoId).ExecuteUpdateAsync(set => set
+                .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{stageName}: {reason}").SetProperty(v => v.UpdatedAt, now));
+        }
+    }
+
+    private static async Task MarkPendingAsync(HeimdexDbContext db, Guid runId, string reason) =>
+        await db.StageRuns.Where(s => s.Id == runId).ExecuteUpdateAsync(set => set
+            .SetProperty(s => s.State, StageState.Pending).SetProperty(s => s.Error, reason));
+}

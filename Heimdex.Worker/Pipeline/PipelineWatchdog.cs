@@ -1,0 +1,101 @@
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Videos;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Heimdex.Worker.Pipeline;
+
+/// <summary>
+/// Makes sure no video is silently stuck. Every interval (one worker at a time): a running stage whose heartbeat went
+/// quiet lost its worker and is resumed (or failed once its attempts are spent); a stage running past the stage
+/// timeout is failed with that reason; a video with nothing running or queued for too long is re-enqueued.
+/// </summary>
+public sealed class PipelineWatchdog(
+    IServiceScopeFactory scopes, PipelineRunner runner, NpgsqlDataSource dataSource, IOptions<PipelineOptions> options,
+    TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
+{
+    private static readonly Guid LockId = Guid.Parse("5f0c6a8e-4f55-4d1b-9a57-8c1b2a8a7e01");
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.WatchdogInterval, time);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                logger.LogError(error, "Pipeline watchdog sweep failed; it runs again next interval");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        await using var sweepLock = await AdvisoryLock.TryAcquireAsync(dataSource, "pipeline-watchdog", LockId, cancellationToken);
+        if (sweepLock is null)
+        {
+            return; // another worker is sweeping
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+
+        var silentSince = now - settings.HeartbeatTimeout;
+        var overdueSince = now - settings.StageTimeout;
+        var running = await db.StageRuns.Where(s => s.State == StageState.Running).ToListAsync(cancellationToken);
+        foreach (var run in running)
+        {
+            if (run.StartedAt < overdueSince)
+            {
+                await FailAsync(db, run, $"ran longer than the stage timeout of {settings.StageTimeout}", cancellationToken);
+            }
+            else if ((run.HeartbeatAt ?? run.StartedAt) < silentSince)
+            {
+                if (run.Attempt >= settings.MaxAttempts)
+                {
+                    await FailAsync(db, run, $"its worker stopped responding {run.Attempt} times", cancellationToken);
+                    continue;
+                }
+
+                run.State = StageState.Pending;
+                run.Error = $"its worker stopped responding during attempt {run.Attempt}; resumed by the watchdog";
+                await db.SaveChangesAsync(cancellationToken);
+                runner.EnqueueStage(run.VideoId, run.Stage);
+                logger.LogWarning("Resumed {Stage} of video {VideoId}: its worker stopped responding", run.Stage, run.VideoId);
+            }
+        }
+
+        var stalledSince = now - settings.StallTimeout;
+        var stalled = await db.Videos
+            .Where(v => (v.State == VideoState.Uploaded || v.State == VideoState.Processing) && v.UpdatedAt < stalledSince)
+            .Where(v => !v.Stages.Any(s => s.State == StageState.Running || (s.FinishedAt != null && s.FinishedAt > stalledSince)))
+            .ToListAsync(cancellationToken);
+        foreach (var video in stalled)
+        {
+            video.UpdatedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            await runner.RunAsync(video.Id, fromStage: null, cancellationToken);
+            logger.LogWarning("Re-enqueued video {VideoId}: nothing ran for {StallTimeout}", video.Id, settings.StallTimeout);
+        }
+    }
+
+    private async Task FailAsync(HeimdexDbContext db, StageRun run, string reason, CancellationToken cancellationToken)
+    {
+        run.State = StageState.Failed;
+        run.Error = reason;
+        run.FinishedAt = time.GetUtcNow();
+        await db.Videos.Where(v => v.Id == run.VideoId).ExecuteUpdateAsync(set => set
+            .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{run.Stage}: {reason}")
+            .SetProperty(v => v.UpdatedAt, time.GetUtcNow()), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogWarning("Failed {Stage} of video {VideoId}: {Reason}", run.Stage, run.VideoId, reason);
+    }
+}

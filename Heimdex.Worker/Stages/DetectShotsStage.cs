@@ -1,0 +1,86 @@
+using Heimdex.Shared.Videos;
+using Heimdex.Worker.Engines;
+using Heimdex.Worker.Pipeline;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Heimdex.Worker.Stages;
+
+/// <summary>
+/// Decodes the video once, small and grey, straight into the shot detector, and turns its cuts into scenes. The
+/// video's scene rows are replaced in one transaction, so a rerun never duplicates them.
+/// </summary>
+public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
+{
+    public static string StageName => "detect_shots";
+
+    public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
+    {
+        var video = context.Video;
+        var frameRate = video.FrameRate is > 0 ? video.FrameRate.Value : 25;
+        var expectedFrames = Math.Max(1, (int)Math.Round((video.DurationSeconds ?? 0) * frameRate));
+        var width = options.Value.ShotDetectionWidth;
+        var height = Math.Max(2, (int)Math.Round(width * (double)(video.Height ?? 9) / (video.Width ?? 16) / 2) * 2);
+        var detector = new ShotDetector(width, height, new ShotDetector.Settings());
+
+        await ffmpeg.RunAsync(
+            ["-i", await context.OriginalUrlAsync(), "-map", "0:v:0", "-vf", $"scale={width}:{height}:flags=area,format=gray", "-f", "rawvideo", "-"],
+            async (frames, token) =>
+            {
+                var frame = new byte[detector.FrameSize];
+                while (await ReadFrameAsync(frames, frame, token))
+                {
+                    detector.Add(frame);
+                    if (detector.FrameCount % 100 == 0)
+                    {
+                        progress.Report(Math.Min(0.95, (double)detector.FrameCount / expectedFrames));
+                    }
+                }
+            },
+            cancellationToken);
+
+        var totalFrames = detector.FrameCount;
+        if (totalFrames == 0)
+        {
+            throw new PermanentStageFailure("No frame of the video could be decoded.");
+        }
+
+        var minFrames = (int)Math.Round(options.Value.MinSceneSeconds * frameRate);
+        var boundaries = ShotDetector.WithMinimumLength(detector.Cuts(), minFrames, totalFrames).Prepend(0).Append(totalFrames).ToList();
+        var scenes = boundaries.Zip(boundaries.Skip(1), (start, end) => (start, end))
+            .Select((shot, index) => new Scene
+            {
+                VideoId = video.Id,
+                Index = index,
+                StartFrame = shot.start,
+                EndFrame = shot.end - 1,
+                StartSeconds = shot.start / frameRate,
+                EndSeconds = shot.end / frameRate,
+            })
+            .ToList();
+
+        await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
+        await context.Db.Scenes.Where(s => s.VideoId == video.Id).ExecuteDeleteAsync(cancellationToken);
+        context.Db.Scenes.AddRange(scenes);
+        await context.Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return StageOutcome.Done();
+    }
+
+    private static async Task<bool> ReadFrameAsync(Stream frames, byte[] frame, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < frame.Length)
+        {
+            var read = await frames.ReadAsync(frame.AsMemory(filled), cancellationToken);
+            if (read == 0)
+            {
+                return false; // the end (a partial last frame is dropped)
+            }
+
+            filled += read;
+        }
+
+        return true;
+    }
+}
