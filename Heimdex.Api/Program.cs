@@ -27,7 +27,7 @@ builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddProblemDetails();
-builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>());
+builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiExamples>());
 builder.Services.AddScoped<OriginalStore>();
 builder.Services.AddScoped<VideoIntake>();
 builder.Services.AddSingleton(TimeProvider.System);

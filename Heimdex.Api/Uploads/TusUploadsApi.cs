@@ -60,6 +60,7 @@ public static class TusUploadsApi
         uploads.MapDelete("{id:guid}", TerminateAsync)
             .WithSummary("Cancel a resumable upload (tus termination)").WithDescription("Frees everything stored for it.");
         uploads.MapGet("{id:guid}", GetAsync)
+            .WithName("GetUpload")
             .WithSummary("State of a resumable upload").WithDescription("Offset, length, expiry and, once complete, the video id.");
         return uploads;
     }

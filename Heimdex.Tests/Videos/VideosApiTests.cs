@@ -92,6 +92,12 @@ public sealed class VideosApiTests(HeimdexGraph graph)
         }
 
         Assert.All(operations, o => Assert.False(string.IsNullOrWhiteSpace(o.Operation.GetProperty("summary").GetString()), o.Route));
+        var jsonResponses = operations.SelectMany(o => o.Operation.GetProperty("responses").EnumerateObject()
+                .Where(r => r.Name.StartsWith('2') && r.Value.TryGetProperty("content", out var content) && content.TryGetProperty("application/json", out _))
+                .Select(r => (o.Route, Media: r.Value.GetProperty("content").GetProperty("application/json"))))
+            .ToList();
+        Assert.True(jsonResponses.Count >= 7, $"only {jsonResponses.Count} JSON responses described");
+        Assert.All(jsonResponses, r => Assert.True(r.Media.TryGetProperty("example", out _), $"{r.Route} has no example"));
         Assert.True(document.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("ApiKey", out _));
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/scalar", Cancellation)).StatusCode);
     }

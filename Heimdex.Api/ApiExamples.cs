@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Heimdex.Api.Uploads;
+using Heimdex.Api.Users;
+using Heimdex.Api.Videos;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
+
+namespace Heimdex.Api;
+
+/// <summary>Example requests and responses for the OpenAPI document, by endpoint name.</summary>
+public sealed class ApiExamples : IOpenApiOperationTransformer
+{
+    private static readonly Guid VideoId = Guid.Parse("01a20974-8cf3-7d6d-b6ed-2f4157c34359");
+    private static readonly Guid UserId = Guid.Parse("01a20960-1c2b-7c41-9a0e-5b8f2d3e4a10");
+
+    private static readonly VideoResponse Video = new(
+        VideoId, "Leaf, deer and a tyre", "Test footage", "testvideo.mp4", 2_433_000, "video/mp4",
+        "26775661b477bd739b3ba870aed04737179518abaf2a6e516ace6c94957aaa47", 24.02, 1280, 720, 29.97, "h264", null, "indexed", null,
+        DateTimeOffset.Parse("2026-11-23T17:25:54Z", System.Globalization.CultureInfo.InvariantCulture),
+        [new StageResponse("validate", "succeeded", 1, 100, null, null, null), new StageResponse("extract_audio", "skipped", 1, 100, null, null, "the video has no audio stream")],
+        $"/api/videos/{VideoId}/stream");
+
+    private static readonly KeyResponse Key = new(Guid.Parse("01a20960-1c2c-7000-8000-000000000001"), UserId, "laptop", "9e49371eb5e4", "hx_9e49371eb5e4_6dc4…0e");
+
+    private static readonly Dictionary<string, (object? Request, object? Response)> Examples = new()
+    {
+        ["UploadVideo"] = (null, Video),
+        ["GetVideo"] = (null, Video),
+        ["ListVideos"] = (null, new PageResponse<VideoResponse>([Video], 1, 50, 1)),
+        ["ReprocessVideo"] = (null, Video with { State = "processing" }),
+        ["ListScenes"] = (null, new[]
+        {
+            new SceneResponse(Guid.Parse("01a20974-9000-7000-8000-000000000001"), 1, 1.001, 6.006, 30, 179,
+                $"/api/videos/{VideoId}/scenes/1/thumbnail", $"/api/videos/{VideoId}/scenes/1/keyframe"),
+        }),
+        ["GetUpload"] = (null, new TusUploadsApi.UploadResponse(VideoId, 2_433_000, 2_433_000, "completed",
+            DateTimeOffset.Parse("2026-11-24T17:25:54Z", System.Globalization.CultureInfo.InvariantCulture), VideoId, $"/api/videos/{VideoId}")),
+        ["CreateUser"] = (new CreateUserRequest("alice"), new CreatedUserResponse(
+            new UserResponse(UserId, "alice", false, DateTimeOffset.Parse("2026-11-23T17:00:00Z", System.Globalization.CultureInfo.InvariantCulture)), Key)),
+        ["CreateKey"] = (new CreateKeyRequest(UserId, "laptop"), Key),
+    };
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var name = context.Description.ActionDescriptor.EndpointMetadata.OfType<IEndpointNameMetadata>().FirstOrDefault()?.EndpointName;
+        if (name is null || !Examples.TryGetValue(name, out var example))
+        {
+            return Task.CompletedTask;
+        }
+
+        if (example.Request is not null && operation.RequestBody?.Content?.TryGetValue("application/json", out var request) == true)
+        {
+            request.Example = ToJson(example.Request);
+        }
+
+        foreach (var response in operation.Responses?.Where(r => r.Key.StartsWith('2')).Select(r => r.Value) ?? [])
+        {
+            if (example.Response is not null && response.Content?.TryGetValue("application/json", out var media) == true)
+            {
+                media.Example = ToJson(example.Response);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static JsonNode? ToJson(object value) => JsonSerializer.SerializeToNode(value, value.GetType(), JsonSerializerOptions.Web);
+}
