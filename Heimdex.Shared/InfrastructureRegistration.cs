@@ -47,7 +47,13 @@ public static class InfrastructureRegistration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseRedisStorage(provider.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = HangfirePrefix }));
+            .UseRedisStorage(provider.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
+            {
+                Prefix = HangfirePrefix,
+                // Longer than any stage may run (Pipeline:StageTimeout, 2 h), so Hangfire never hands a live job to a
+                // second worker; a dead worker's stage is resumed within a minute by the pipeline's own heartbeat watchdog.
+                InvisibilityTimeout = TimeSpan.FromHours(3),
+            }));
         services.AddSingleton<IVideoPipeline, HangfireVideoPipeline>();
 
         services.AddHealthChecks()

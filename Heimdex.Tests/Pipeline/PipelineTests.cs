@@ -211,6 +211,27 @@ public sealed class PipelineTests(HeimdexGraph graph)
         Assert.Equal((30L, 30L), (reader.GetInt64(0), reader.GetInt64(1)));
     }
 
+    [Fact]
+    public async Task Deleting_a_video_while_a_stage_runs_leaves_no_object_behind()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 24, shotSeconds: 1.2));
+        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 80, "keyframes under way", seconds: 240);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{id}", Cancellation)).StatusCode);
+
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        IReadOnlyList<string> left;
+        do
+        {
+            await Task.Delay(1000, Cancellation);
+            left = (await graph.StorageSnapshotAsync()).Objects.Where(k => k.StartsWith(StorageKeys.VideoPrefix(id), StringComparison.Ordinal)).ToList();
+        }
+        while (left.Count > 0 && DateTime.UtcNow < deadline);
+
+        Assert.Empty(left);
+    }
+
     /// <summary>Width from a baseline or progressive JPEG's frame header.</summary>
     private static int JpegWidth(byte[] jpeg)
     {

@@ -40,7 +40,7 @@ public sealed class PipelineRunner(
         var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
         if (video is null)
         {
-            logger.LogInformation("Video {VideoId} was deleted before its pipeline ran", videoId);
+            await ForgetDeletedAsync(scope, videoId, cancellationToken);
             return;
         }
 
@@ -78,6 +78,7 @@ public sealed class PipelineRunner(
         var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
         if (video is null)
         {
+            await ForgetDeletedAsync(scope, videoId, cancellationToken);
             return;
         }
 
@@ -136,6 +137,16 @@ public sealed class PipelineRunner(
         }
 
         EnqueueAfter(video, stageName);
+    }
+
+    /// <summary>
+    /// The video was deleted, perhaps while one of its stages was still writing: whatever that stage stored after the
+    /// API removed the video's objects goes too (this runs again when the interrupted stage's retry finds no video).
+    /// </summary>
+    private async Task ForgetDeletedAsync(AsyncServiceScope scope, Guid videoId, CancellationToken cancellationToken)
+    {
+        await scope.ServiceProvider.GetRequiredService<ObjectStore>().DeletePrefixAsync(StorageKeys.VideoPrefix(videoId), cancellationToken);
+        logger.LogInformation("Video {VideoId} was deleted; its pipeline stops and its leftover objects are removed", videoId);
     }
 
     private void EnsureStageRows(Video video)
