@@ -51,7 +51,8 @@ public sealed partial class ShotBenchmark(string mediaDirectory)
         var frames = new List<byte[]>();
         var decode = Stopwatch.StartNew();
         using (var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg",
-                   ["-v", "error", "-i", video, "-vf", $"scale={Width}:{Height}:flags=area,format=gray", "-f", "rawvideo", "-"]) { RedirectStandardOutput = true })!)
+                   ["-v", "error", "-i", video, "-vf", $"scale={Width}:{Height}:flags=area,format=gray", "-f", "rawvideo", "-"])
+        { RedirectStandardOutput = true })!)
         {
             while (true)
             {
