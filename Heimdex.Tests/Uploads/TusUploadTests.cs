@@ -63,7 +63,7 @@ public sealed class TusUploadTests(HeimdexGraph graph)
             await Assert.ThrowsAnyAsync<Exception>(() => alice.SendAsync(broken, Cancellation));
         }
 
-        var offset = await WaitForOffsetAsync(alice, location, o => o > 0);
+        var offset = await WaitForSettledOffsetAsync(alice, location);
         Assert.InRange(offset, 1, 9 * MiB);
 
         var crashedApi = (await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints")).Pid("api");
@@ -197,6 +197,26 @@ public sealed class TusUploadTests(HeimdexGraph graph)
             Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Offset", offset.ToString(CultureInfo.InvariantCulture) } },
             Content = body,
         };
+    }
+
+    /// <summary>
+    /// The offset once the server has finished with the broken request: it records each full part at once and the
+    /// bytes of the unfinished one when it notices the drop, so the offset rises in steps and then stays put.
+    /// </summary>
+    private static async Task<long> WaitForSettledOffsetAsync(HttpClient client, string location)
+    {
+        var offset = await WaitForOffsetAsync(client, location, o => o > 0);
+        while (true)
+        {
+            await Task.Delay(1500, Cancellation);
+            var again = await WaitForOffsetAsync(client, location, _ => true);
+            if (again == offset)
+            {
+                return offset;
+            }
+
+            offset = again;
+        }
     }
 
     /// <summary>The server notices a dropped connection a moment after the client does.</summary>
