@@ -37,6 +37,20 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public JobStorage Jobs { get; private set; } = null!;
 
+    /// <summary>Runs one SQL statement against the graph's database; for tests that put rows into a state on purpose.</summary>
+    public async Task<int> ExecuteSqlAsync(string sql, params object[] parameters)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = parameter });
+        }
+
+        return await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask InitializeAsync()
     {
         _host = AppHostProcess.Start(AppHostProcess.NewDataDirectory(), new Dictionary<string, string>
@@ -48,6 +62,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
             ["Pipeline__HeartbeatInterval"] = "00:00:01",
             ["Pipeline__HeartbeatTimeout"] = "00:00:08",
             ["Pipeline__WatchdogInterval"] = "00:00:02",
+            ["Pipeline__StallTimeout"] = "00:00:30",
         });
         Endpoints = await _host.WaitForAllHealthyAsync();
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(_host.DataDirectory, "admin.key"))).Trim();
