@@ -62,7 +62,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
             ["Pipeline__HeartbeatInterval"] = "00:00:01",
             ["Pipeline__HeartbeatTimeout"] = "00:00:08",
             ["Pipeline__WatchdogInterval"] = "00:00:02",
-            ["Pipeline__StallTimeout"] = "00:00:30",
+            ["Pipeline__StallTimeout"] = "00:01:30",
         });
         Endpoints = await _host.WaitForAllHealthyAsync();
         AdminKey = (await File.ReadAllTextAsync(Path.Combine(_host.DataDirectory, "admin.key"))).Trim();

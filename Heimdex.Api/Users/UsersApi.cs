@@ -37,12 +37,16 @@ public static class UsersApi
         return keys;
     }
 
+    private static ValidationProblem? NameProblem(string? name) => string.IsNullOrWhiteSpace(name) || name.Length > 200
+        ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 200 characters is required."] })
+        : null;
+
     private static async Task<Results<Created<CreatedUserResponse>, ValidationProblem>> CreateUserAsync(
         CreateUserRequest request, HeimdexDbContext db, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        if (NameProblem(request.Name) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 200 characters is required."] });
+            return problem;
         }
 
         var user = new User { Name = request.Name.Trim(), IsAdmin = request.IsAdmin };
@@ -59,9 +63,9 @@ public static class UsersApi
     private static async Task<Results<Created<KeyResponse>, ValidationProblem, NotFound>> CreateKeyAsync(
         CreateKeyRequest request, HeimdexDbContext db, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 200)
+        if (NameProblem(request.Name) is { } problem)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["name"] = ["A name of 1 to 200 characters is required."] });
+            return problem;
         }
 
         if (!await db.Users.AnyAsync(u => u.Id == request.UserId, cancellationToken))

@@ -17,7 +17,8 @@ public sealed class PipelineTests(HeimdexGraph graph)
     private static async Task<Guid> UploadAsync(HttpClient client, string path) =>
         await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), Path.GetFileName(path));
 
-    private static async Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180)
+    /// <summary>Polls the video until <paramref name="condition"/> holds; fails the test with the video's last state otherwise.</summary>
+    public static async Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         JsonElement video;

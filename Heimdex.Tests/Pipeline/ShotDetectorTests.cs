@@ -1,4 +1,6 @@
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace Heimdex.Tests.Pipeline;
 
@@ -9,29 +11,9 @@ public sealed class ShotDetectorTests
     {
         const int width = 64, height = 36;
         var detector = new ShotDetector(width, height, new ShotDetector.Settings());
-        var startInfo = new System.Diagnostics.ProcessStartInfo("ffmpeg",
-            ["-v", "error", "-i", video, "-vf", $"scale={width}:{height}:flags=area,format=gray", "-f", "rawvideo", "-"])
-        { RedirectStandardOutput = true };
-        using var ffmpeg = System.Diagnostics.Process.Start(startInfo)!;
-        var frame = new byte[detector.FrameSize];
-        while (true)
-        {
-            var filled = 0;
-            int read;
-            while (filled < frame.Length && (read = await ffmpeg.StandardOutput.BaseStream.ReadAsync(frame.AsMemory(filled))) > 0)
-            {
-                filled += read;
-            }
-
-            if (filled < frame.Length)
-            {
-                break;
-            }
-
-            detector.Add(frame);
-        }
-
-        await ffmpeg.WaitForExitAsync();
+        var ffmpeg = new FFmpeg(Options.Create(new PipelineOptions()));
+        await ffmpeg.RunAsync(ShotDetector.DecodeArguments(video, width, height),
+            (frames, token) => ShotDetector.ReadFramesAsync(frames, detector.FrameSize, frame => detector.Add(frame), token), TestContext.Current.CancellationToken);
         return (detector.Cuts(), detector.FrameCount);
     }
 

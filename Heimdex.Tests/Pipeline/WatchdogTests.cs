@@ -10,30 +10,10 @@ public sealed class WatchdogTests(HeimdexGraph graph)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private static async Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        JsonElement video;
-        do
-        {
-            video = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}", Cancellation);
-            if (condition(video))
-            {
-                return video;
-            }
-
-            await Task.Delay(500, Cancellation);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Fail($"Video {id} did not reach '{what}': {video}");
-        return video;
-    }
-
     private async Task<Guid> IndexedVideoAsync(HttpClient alice)
     {
         var id = await VideoUploadTests.UploadAsync(alice, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), "watched.mp4");
-        await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed");
+        await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed");
         return id;
     }
 
@@ -43,13 +23,12 @@ public sealed class WatchdogTests(HeimdexGraph graph)
         using var alice = graph.Client(graph.AliceKey);
         var id = await IndexedVideoAsync(alice);
 
-        // As if Redis lost the job after keyframes: later stages pending, nothing running, nothing queued.
-        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Pending', \"FinishedAt\" = now() - interval '1 hour' " +
+        // As if Redis lost the job after keyframes: finalize pending, its job gone, nothing running, nothing queued.
+        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Pending', \"JobId\" = 'lost-job' " +
                                     "WHERE \"VideoId\" = $1 AND \"Stage\" = 'finalize'", id);
-        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"FinishedAt\" = now() - interval '1 hour' WHERE \"VideoId\" = $1", id);
         await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"State\" = 'Processing', \"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", id);
 
-        var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
         var finalize = video.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == "finalize");
         Assert.Equal("succeeded", finalize.GetProperty("state").GetString());
         Assert.True(finalize.GetProperty("finishedAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
@@ -65,7 +44,7 @@ public sealed class WatchdogTests(HeimdexGraph graph)
         await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Running', \"StartedAt\" = now() - interval '3 hours', " +
                                     "\"HeartbeatAt\" = now() WHERE \"VideoId\" = $1 AND \"Stage\" = 'keyframes'", id);
 
-        var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed");
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed");
         Assert.StartsWith("keyframes: ran longer than the stage timeout", video.GetProperty("error").GetString());
     }
 }

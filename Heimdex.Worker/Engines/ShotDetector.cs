@@ -59,6 +59,32 @@ public sealed class ShotDetector(int width, int height, ShotDetector.Settings se
         return cuts;
     }
 
+    /// <summary>ffmpeg arguments that decode <paramref name="input"/>'s first video stream to raw grey frames of this size on stdout.</summary>
+    public static IReadOnlyList<string> DecodeArguments(string input, int width, int height) =>
+        ["-i", input, "-map", "0:v:0", "-vf", $"scale={width}:{height}:flags=area,format=gray", "-f", "rawvideo", "-"];
+
+    /// <summary>Reads whole frames of <paramref name="frameSize"/> bytes until the stream ends (a partial last frame is dropped).</summary>
+    public static async Task ReadFramesAsync(Stream frames, int frameSize, Action<byte[]> onFrame, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var frame = new byte[frameSize];
+            var filled = 0;
+            int read;
+            while (filled < frameSize && (read = await frames.ReadAsync(frame.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += read;
+            }
+
+            if (filled < frameSize)
+            {
+                return;
+            }
+
+            onFrame(frame);
+        }
+    }
+
     /// <summary>Drops cuts that would make a shot shorter than <paramref name="minFrames"/>, keeping the earlier cut.</summary>
     public static IReadOnlyList<int> WithMinimumLength(IReadOnlyList<int> cuts, int minFrames, int totalFrames)
     {

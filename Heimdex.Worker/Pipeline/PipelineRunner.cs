@@ -37,14 +37,10 @@ public sealed class PipelineRunner(
         await using var videoLock = await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
-        if (video is null)
+        if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
         {
-            await ForgetDeletedAsync(scope, videoId, cancellationToken);
             return;
         }
-
-        EnsureStageRows(video);
         var reset = fromStage is null ? [] : registry.Names.SkipWhile(n => n != fromStage).ToHashSet();
         foreach (var run in video.Stages.Where(s => reset.Contains(s.Stage)))
         {
@@ -57,7 +53,7 @@ public sealed class PipelineRunner(
         await db.SaveChangesAsync(cancellationToken);
         if (next is not null)
         {
-            EnqueueStage(videoId, next);
+            await EnqueueStageAsync(videoId, next);
         }
     }
 
@@ -69,24 +65,20 @@ public sealed class PipelineRunner(
         if (videoLock is null)
         {
             // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
-            jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, CancellationToken.None), BusyRetryDelay);
+            await RecordJobAsync(videoId, stageName, jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, CancellationToken.None), BusyRetryDelay));
             return;
         }
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
-        if (video is null)
+        if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
         {
-            await ForgetDeletedAsync(scope, videoId, cancellationToken);
             return;
         }
-
-        EnsureStageRows(video);
         var run = video.Stages.Single(s => s.Stage == stageName);
         if (run.State is StageState.Succeeded or StageState.Skipped)
         {
-            EnqueueAfter(video, stageName); // a duplicate or a retry of finished work: only make sure the pipeline moves on
+            await EnqueueAfterAsync(video, stageName); // a duplicate or a retry of finished work: only make sure the pipeline moves on
             return;
         }
 
@@ -136,7 +128,21 @@ public sealed class PipelineRunner(
             Directory.Delete(workDirectory, recursive: true);
         }
 
-        EnqueueAfter(video, stageName);
+        await EnqueueAfterAsync(video, stageName);
+    }
+
+    /// <summary>The video with a row for every registered stage, or null (after cleaning up) when it was deleted.</summary>
+    private async Task<Video?> LoadAsync(AsyncServiceScope scope, HeimdexDbContext db, Guid videoId, CancellationToken cancellationToken)
+    {
+        var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
+        if (video is null)
+        {
+            await ForgetDeletedAsync(scope, videoId, cancellationToken);
+            return null;
+        }
+
+        EnsureStageRows(video);
+        return video;
     }
 
     /// <summary>
@@ -167,16 +173,26 @@ public sealed class PipelineRunner(
     private string? FirstUnfinished(Video video) =>
         registry.Names.FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
 
-    private void EnqueueAfter(Video video, string stageName)
+    private async Task EnqueueAfterAsync(Video video, string stageName)
     {
         if (registry.After(stageName) is { } next)
         {
-            EnqueueStage(video.Id, next);
+            await EnqueueStageAsync(video.Id, next);
         }
     }
 
-    public void EnqueueStage(Guid videoId, string stageName) =>
-        jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, CancellationToken.None));
+    public async Task EnqueueStageAsync(Guid videoId, string stageName) =>
+        await RecordJobAsync(videoId, stageName, jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, CancellationToken.None)));
+
+    /// <summary>The stage's current job, so the watchdog can ask Hangfire whether work for it is still queued or running.</summary>
+    private async Task RecordJobAsync(Guid videoId, string stageName, string jobId)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE \"StageRuns\" SET \"JobId\" = $1 WHERE \"VideoId\" = $2 AND \"Stage\" = $3");
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        command.Parameters.Add(new NpgsqlParameter { Value = videoId });
+        command.Parameters.Add(new NpgsqlParameter { Value = stageName });
+        await command.ExecuteNonQueryAsync();
+    }
 
     private async Task MarkFailedAsync(HeimdexDbContext db, Guid videoId, string stageName, string reason, bool videoFails)
     {

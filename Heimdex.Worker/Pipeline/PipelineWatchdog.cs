@@ -1,3 +1,5 @@
+using Hangfire;
+using Hangfire.States;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Videos;
@@ -10,10 +12,10 @@ namespace Heimdex.Worker.Pipeline;
 /// <summary>
 /// Makes sure no video is silently stuck. Every interval (one worker at a time): a running stage whose heartbeat went
 /// quiet lost its worker and is resumed (or failed once its attempts are spent); a stage running past the stage
-/// timeout is failed with that reason; a video with nothing running or queued for too long is re-enqueued.
+/// timeout is failed with that reason; a video whose next stage has no live Hangfire job is re-enqueued.
 /// </summary>
 public sealed class PipelineWatchdog(
-    IServiceScopeFactory scopes, PipelineRunner runner, NpgsqlDataSource dataSource, IOptions<PipelineOptions> options,
+    IServiceScopeFactory scopes, PipelineRunner runner, NpgsqlDataSource dataSource, JobStorage jobStorage, IOptions<PipelineOptions> options,
     TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
 {
     private static readonly Guid LockId = Guid.Parse("5f0c6a8e-4f55-4d1b-9a57-8c1b2a8a7e01");
@@ -68,23 +70,39 @@ public sealed class PipelineWatchdog(
                 run.State = StageState.Pending;
                 run.Error = $"its worker stopped responding during attempt {run.Attempt}; resumed by the watchdog";
                 await db.SaveChangesAsync(cancellationToken);
-                runner.EnqueueStage(run.VideoId, run.Stage);
+                await runner.EnqueueStageAsync(run.VideoId, run.Stage);
                 logger.LogWarning("Resumed {Stage} of video {VideoId}: its worker stopped responding", run.Stage, run.VideoId);
             }
         }
 
         var stalledSince = now - settings.StallTimeout;
-        var stalled = await db.Videos
+        var waiting = await db.Videos.Include(v => v.Stages)
             .Where(v => (v.State == VideoState.Uploaded || v.State == VideoState.Processing) && v.UpdatedAt < stalledSince)
-            .Where(v => !v.Stages.Any(s => s.State == StageState.Running || (s.FinishedAt != null && s.FinishedAt > stalledSince)))
+            .Where(v => !v.Stages.Any(s => s.State == StageState.Running))
             .ToListAsync(cancellationToken);
-        foreach (var video in stalled)
+        foreach (var video in waiting)
         {
+            // Waiting is fine while Hangfire still holds the next stage's job (queued, scheduled for a retry, running).
+            var next = video.Stages.OrderBy(s => s.Position).FirstOrDefault(s => s.State is not (StageState.Succeeded or StageState.Skipped));
+            if (next?.JobId is { } jobId && IsAlive(jobId))
+            {
+                continue;
+            }
+
             video.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
             await runner.RunAsync(video.Id, fromStage: null, cancellationToken);
-            logger.LogWarning("Re-enqueued video {VideoId}: nothing ran for {StallTimeout}", video.Id, settings.StallTimeout);
+            logger.LogWarning("Re-enqueued video {VideoId}: no job was left for it after {StallTimeout}", video.Id, settings.StallTimeout);
         }
+    }
+
+    private static readonly HashSet<string> LiveStates =
+        [EnqueuedState.StateName, ScheduledState.StateName, ProcessingState.StateName, AwaitingState.StateName];
+
+    private bool IsAlive(string jobId)
+    {
+        using var connection = jobStorage.GetConnection();
+        return connection.GetStateData(jobId)?.Name is { } state && LiveStates.Contains(state);
     }
 
     private async Task FailAsync(HeimdexDbContext db, StageRun run, string reason, CancellationToken cancellationToken)

@@ -24,19 +24,15 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
         var detector = new ShotDetector(width, height, new ShotDetector.Settings());
 
         await ffmpeg.RunAsync(
-            ["-i", await context.OriginalUrlAsync(), "-map", "0:v:0", "-vf", $"scale={width}:{height}:flags=area,format=gray", "-f", "rawvideo", "-"],
-            async (frames, token) =>
+            ShotDetector.DecodeArguments(await context.OriginalUrlAsync(), width, height),
+            (frames, token) => ShotDetector.ReadFramesAsync(frames, detector.FrameSize, frame =>
             {
-                var frame = new byte[detector.FrameSize];
-                while (await ReadFrameAsync(frames, frame, token))
+                detector.Add(frame);
+                if (detector.FrameCount % 100 == 0)
                 {
-                    detector.Add(frame);
-                    if (detector.FrameCount % 100 == 0)
-                    {
-                        progress.Report(Math.Min(0.95, (double)detector.FrameCount / expectedFrames));
-                    }
+                    progress.Report(Math.Min(0.95, (double)detector.FrameCount / expectedFrames));
                 }
-            },
+            }, token),
             cancellationToken);
 
         var totalFrames = detector.FrameCount;
@@ -65,22 +61,5 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
         await context.Db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return StageOutcome.Done();
-    }
-
-    private static async Task<bool> ReadFrameAsync(Stream frames, byte[] frame, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (filled < frame.Length)
-        {
-            var read = await frames.ReadAsync(frame.AsMemory(filled), cancellationToken);
-            if (read == 0)
-            {
-                return false; // the end (a partial last frame is dropped)
-            }
-
-            filled += read;
-        }
-
-        return true;
     }
 }

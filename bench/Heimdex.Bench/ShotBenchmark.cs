@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace Heimdex.Bench;
 
@@ -50,31 +52,8 @@ public sealed partial class ShotBenchmark(string mediaDirectory)
         var detector = new ShotDetector(Width, Height, new ShotDetector.Settings());
         var frames = new List<byte[]>();
         var decode = Stopwatch.StartNew();
-        using (var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg",
-                   ["-v", "error", "-i", video, "-vf", $"scale={Width}:{Height}:flags=area,format=gray", "-f", "rawvideo", "-"])
-        { RedirectStandardOutput = true })!)
-        {
-            while (true)
-            {
-                var frame = new byte[Width * Height];
-                var filled = 0;
-                int read;
-                while (filled < frame.Length && (read = await ffmpeg.StandardOutput.BaseStream.ReadAsync(frame.AsMemory(filled))) > 0)
-                {
-                    filled += read;
-                }
-
-                if (filled < frame.Length)
-                {
-                    break;
-                }
-
-                frames.Add(frame);
-            }
-
-            await ffmpeg.WaitForExitAsync();
-        }
-
+        await new FFmpeg(Options.Create(new PipelineOptions())).RunAsync(ShotDetector.DecodeArguments(video, Width, Height),
+            (output, token) => ShotDetector.ReadFramesAsync(output, Width * Height, frames.Add, token), CancellationToken.None);
         decode.Stop();
         var detect = Stopwatch.StartNew();
         foreach (var frame in frames)
