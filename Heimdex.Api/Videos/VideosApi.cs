@@ -96,7 +96,7 @@ public static class VideosApi
         }
 
         var request = new GetObjectRequest { BucketName = services.Store.Bucket, Key = StorageKeys.VideoOriginal(id) };
-        var range = RangeOf(context.Request, video.SizeBytes);
+        var range = ByteRanges.Resolve(context.Request.Headers.Range.ToString(), video.SizeBytes);
         if (range is { Length: <= 0 })
         {
             context.Response.Headers.ContentRange = $"bytes */{video.SizeBytes}";
@@ -127,23 +127,5 @@ public static class VideosApi
 
         await stored.ResponseStream.CopyToAsync(response.Body, cancellationToken);
         return TypedResults.Empty;
-    }
-
-    /// <summary>A single <c>bytes=</c> range resolved against the size; null for none (or one we do not parse: whole file).</summary>
-    private static (long Offset, long Length)? RangeOf(HttpRequest request, long size)
-    {
-        if (!RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var header) || header.Unit != "bytes" || header.Ranges.Count != 1)
-        {
-            return null;
-        }
-
-        var (from, to) = (header.Ranges.Single().From, header.Ranges.Single().To);
-        if (from is null)
-        {
-            var suffix = Math.Min(to ?? 0, size);
-            return (size - suffix, suffix);
-        }
-
-        return from >= size ? (from.Value, 0) : (from.Value, Math.Min(to ?? size - 1, size - 1) - from.Value + 1);
     }
 }

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
+using Heimdex.Shared.Storage;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Net.Http.Headers;
 
 namespace Heimdex.AppHost.DevStorage;
 
@@ -129,7 +129,13 @@ public sealed class S3RequestHandler(FileObjectStore store, SigV4Verifier verifi
             throw new S3Exception(412, "PreconditionFailed", "At least one of the preconditions you specified did not hold.");
         }
 
-        var (offset, length) = ParseRange(op.Request.Headers.Range.ToString(), stored.Size);
+        var range = ByteRanges.Resolve(op.Request.Headers.Range.ToString(), stored.Size);
+        if (range is { Length: <= 0 })
+        {
+            throw new S3Exception(416, "InvalidRange", $"The requested range '{op.Request.Headers.Range}' is not satisfiable for {stored.Size} bytes.");
+        }
+
+        var (offset, length) = range ?? (0, stored.Size);
         op.Response.ContentType = stored.ContentType;
         op.Response.ContentLength = length;
         if (length != stored.Size || op.Request.Headers.Range.Count > 0)
@@ -158,36 +164,6 @@ public sealed class S3RequestHandler(FileObjectStore store, SigV4Verifier verifi
             await op.Response.Body.WriteAsync(buffer.AsMemory(0, read), op.Aborted);
             remaining -= read;
         }
-    }
-
-    /// <summary>A single <c>bytes=</c> range (first-last, first-, or -suffix); no header means the whole object.</summary>
-    private static (long Offset, long Length) ParseRange(string header, long size)
-    {
-        if (string.IsNullOrEmpty(header))
-        {
-            return (0, size);
-        }
-
-        var unsatisfiable = new S3Exception(416, "InvalidRange", $"The requested range '{header}' is not satisfiable for {size} bytes.");
-        if (!RangeHeaderValue.TryParse(header, out var range) || range.Unit != "bytes" || range.Ranges.Count != 1)
-        {
-            return (0, size); // S3 ignores a range it cannot parse
-        }
-
-        var (from, to) = (range.Ranges.First().From, range.Ranges.First().To);
-        if (from is null)
-        {
-            var suffix = Math.Min(to ?? 0, size);
-            return suffix > 0 ? (size - suffix, suffix) : throw unsatisfiable;
-        }
-
-        if (from >= size)
-        {
-            throw unsatisfiable;
-        }
-
-        var last = Math.Min(to ?? size - 1, size - 1);
-        return (from.Value, last - from.Value + 1);
     }
 
     private Task ListObjectsAsync(S3Operation op)

@@ -201,7 +201,7 @@ public sealed class DistributedApplication
                 Transition(resource, ResourceState.Exited, $"exit code {exitCode}");
                 if (!resource.RestartOnExit || exitCode == ServiceExitCodes.Misconfigured)
                 {
-                    throw new HostingException($"{resource.Name} exited with code {exitCode}. Its last lines:\n  {string.Join("\n  ", output.Lines)}");
+                    throw new HostingException($"{resource.Name} exited with code {exitCode}. {LastLines(output)}");
                 }
 
                 failures = DateTimeOffset.UtcNow - startedAt > StableRun ? 1 : failures + 1;
@@ -224,7 +224,7 @@ public sealed class DistributedApplication
         var exitCode = await child.Exited.WaitAsync(_stopping.Token);
         if (exitCode != 0)
         {
-            throw new HostingException($"{resource.Name} failed with exit code {exitCode}. Its last lines:\n  {string.Join("\n  ", output.Lines)}");
+            throw new HostingException($"{resource.Name} failed with exit code {exitCode}. {LastLines(output)}");
         }
 
         Transition(resource, ResourceState.Finished);
@@ -253,13 +253,15 @@ public sealed class DistributedApplication
             else if (!healthy && resource.State == ResourceState.Starting && DateTimeOffset.UtcNow > deadline)
             {
                 throw new HostingException($"{resource.Name} did not become healthy within {startTimeout.TotalSeconds:0} s. " +
-                                           $"Its last lines:\n  {string.Join("\n  ", output.Lines)}");
+                                           LastLines(output));
             }
 
             wasHealthy = healthy;
             await Task.WhenAny(child.Exited, Task.Delay(healthy ? TimeSpan.FromSeconds(5) : TimeSpan.FromMilliseconds(250), stopping));
         }
     }
+
+    private static string LastLines(LogTail output) => $"Its last lines:\n  {string.Join("\n  ", output.Lines)}";
 
     private async Task AnnounceWhenAllHealthyAsync()
     {

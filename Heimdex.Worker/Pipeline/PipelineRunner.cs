@@ -194,15 +194,16 @@ public sealed class PipelineRunner(
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task MarkFailedAsync(HeimdexDbContext db, Guid videoId, string stageName, string reason, bool videoFails)
+    /// <summary>Records a stage's failure; with <paramref name="videoFails"/>, the video fails too, naming the stage and the reason.</summary>
+    public async Task MarkFailedAsync(HeimdexDbContext db, Guid videoId, string stageName, string reason, bool videoFails, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
         await db.StageRuns.Where(s => s.VideoId == videoId && s.Stage == stageName).ExecuteUpdateAsync(set => set
-            .SetProperty(s => s.State, StageState.Failed).SetProperty(s => s.Error, reason).SetProperty(s => s.FinishedAt, now));
+            .SetProperty(s => s.State, StageState.Failed).SetProperty(s => s.Error, reason).SetProperty(s => s.FinishedAt, now), cancellationToken);
         if (videoFails)
         {
             await db.Videos.Where(v => v.Id == videoId).ExecuteUpdateAsync(set => set
-                .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{stageName}: {reason}").SetProperty(v => v.UpdatedAt, now));
+                .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{stageName}: {reason}").SetProperty(v => v.UpdatedAt, now), cancellationToken);
         }
     }
 

@@ -107,13 +107,7 @@ public sealed class PipelineWatchdog(
 
     private async Task FailAsync(HeimdexDbContext db, StageRun run, string reason, CancellationToken cancellationToken)
     {
-        run.State = StageState.Failed;
-        run.Error = reason;
-        run.FinishedAt = time.GetUtcNow();
-        await db.Videos.Where(v => v.Id == run.VideoId).ExecuteUpdateAsync(set => set
-            .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{run.Stage}: {reason}")
-            .SetProperty(v => v.UpdatedAt, time.GetUtcNow()), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
+        await runner.MarkFailedAsync(db, run.VideoId, run.Stage, reason, videoFails: true, cancellationToken);
         logger.LogWarning("Failed {Stage} of video {VideoId}: {Reason}", run.Stage, run.VideoId, reason);
     }
 }
