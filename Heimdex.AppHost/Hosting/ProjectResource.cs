@@ -1,4 +1,5 @@
 using Heimdex.Shared;
+using Heimdex.Shared.Models;
 
 namespace Heimdex.AppHost.Hosting;
 
@@ -10,13 +11,16 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
 {
     private readonly List<IResourceWithConnectionString> _references = [];
     private readonly List<SystemRequirement> _requirements = [];
+    private readonly List<ModelPackage> _models = [];
     private readonly List<ResourceEndpoint> _links = [];
     private readonly List<string> _arguments = [];
     private readonly Dictionary<string, Func<HostContext, string>> _environment = [];
     private bool _oneShot;
     private int? _port;
 
-    public override IEnumerable<SystemRequirement> Requirements => _requirements;
+    public override IEnumerable<SystemRequirement> Requirements => _models.Count > 0 ? [.. _requirements, SystemRequirement.Npm] : _requirements;
+
+    public override IEnumerable<ModelPackage> Models => _models;
 
     public override bool RestartOnExit => !_oneShot;
 
@@ -62,6 +66,13 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
         return this;
     }
 
+    /// <summary>Model packages the service loads; it finds them in the model cache through <c>Models__CacheDirectory</c>.</summary>
+    public ProjectResource WithModels(params ModelPackage[] packages)
+    {
+        _models.AddRange(packages);
+        return this;
+    }
+
     public ProjectResource WithRequirement(params SystemRequirement[] requirements)
     {
         _requirements.AddRange(requirements);
@@ -92,6 +103,11 @@ public sealed class ProjectResource(string name, string assemblyPath) : Resource
         if (context.Options.OtlpEndpoint is { } otlp)
         {
             environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp;
+        }
+
+        if (_models.Count > 0)
+        {
+            environment[$"{ModelOptions.Section}__{nameof(ModelOptions.CacheDirectory)}"] = context.Options.ModelCacheDirectory;
         }
 
         foreach (var reference in _references)

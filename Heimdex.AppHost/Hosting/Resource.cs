@@ -46,6 +46,9 @@ public abstract class Resource(string name)
     /// <summary>Programs this resource needs on the machine, provisioned before anything starts.</summary>
     public abstract IEnumerable<SystemRequirement> Requirements { get; }
 
+    /// <summary>Model packages this resource needs in the model cache, installed before anything starts.</summary>
+    public virtual IEnumerable<Heimdex.Shared.Models.ModelPackage> Models => [];
+
     public virtual IReadOnlyList<ResourceEndpoint> Endpoints => [];
 
     /// <summary>Services are restarted with backoff when they crash; a server that dies fails the run.</summary>

@@ -8,6 +8,22 @@ public sealed record SystemRequirement(string Program, string DebianPackage)
     public static readonly SystemRequirement RedisServer = new("redis-server", "redis-server");
     public static readonly SystemRequirement FFmpeg = new("ffmpeg", "ffmpeg");
     public static readonly SystemRequirement FFprobe = new("ffprobe", "ffmpeg");
+    public static readonly SystemRequirement Npm = new("npm", "npm");
+    public static readonly SystemRequirement Pocketsphinx = Library("libpocketsphinx.so.3", "libpocketsphinx3");
+    public static readonly SystemRequirement PocketsphinxEnglish = File("/usr/share/pocketsphinx/model/en-us/en-us/mdef", "pocketsphinx-en-us");
+    public static readonly SystemRequirement Tesseract = Library("libtesseract.so.5", "libtesseract5");
+    public static readonly SystemRequirement TesseractEnglish = File("/usr/share/tesseract-ocr/5/tessdata/eng.traineddata", "tesseract-ocr-eng");
+
+    /// <summary>A shared library or data file rather than a program: found by its absolute path.</summary>
+    public static SystemRequirement File(string path, string debianPackage) => new(path, debianPackage);
+
+    private static SystemRequirement Library(string fileName, string debianPackage) => File(
+        Path.Combine("/usr/lib", System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64-linux-gnu",
+            _ => "x86_64-linux-gnu",
+        }, fileName),
+        debianPackage);
 }
 
 /// <summary>An error whose message is the whole story for the user: printed as is, without a stack trace.</summary>
@@ -27,8 +43,9 @@ public sealed class SystemPackages(Action<string> log)
                 .Select(dir => Path.Combine(dir, "bin"))
             : [];
 
-    public static string? Find(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+    public static string? Find(string program) => Path.IsPathRooted(program)
+        ? (System.IO.File.Exists(program) ? program : null)
+        : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
         .Concat(ExtraDirectories(program))
         .Select(dir => Path.Combine(dir, program))
         .FirstOrDefault(File.Exists);

@@ -1,0 +1,41 @@
+namespace Heimdex.Shared.Models;
+
+/// <summary>Where models live and which engines run them (configuration section <c>Models</c>).</summary>
+public sealed class ModelOptions
+{
+    public const string Section = "Models";
+
+    /// <summary>The AppHost installs the model packages here on first run.</summary>
+    public string CacheDirectory { get; set; } = DefaultCacheDirectory;
+
+    /// <summary>A whisper.cpp ggml model (e.g. ggml-base.en.bin). When set, speech is transcribed with Whisper instead of pocketsphinx.</summary>
+    public string? WhisperModelPath { get; set; }
+
+    /// <summary>A libwhisper.so to use instead of the one in the model cache.</summary>
+    public string? WhisperLibraryPath { get; set; }
+
+    /// <summary>Run ONNX models with CUDA when this machine's ONNX Runtime has it; otherwise they run on the CPU.</summary>
+    public bool UseCuda { get; set; }
+
+    public int CudaDeviceId { get; set; }
+
+    public static string DefaultCacheDirectory => Path.Combine(
+        Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+        "heimdex", "models");
+
+    /// <summary>A model file the installer should have put in the cache, or a problem that says how to get it.</summary>
+    public string RequireFile(ModelPackage package, string relativePath)
+    {
+        var path = package.FileIn(CacheDirectory, relativePath);
+        return File.Exists(path)
+            ? path
+            : throw new ModelMissingException(
+                $"model file {path} is missing: {package.Spec} is not installed in the model cache {CacheDirectory}. " +
+                "Run `dotnet run --project Heimdex.AppHost -- --install` (or set Models__CacheDirectory).");
+    }
+}
+
+/// <summary>A model that is not where configuration says: the message tells the user how to install it.</summary>
+public sealed class ModelMissingException(string message) : Exception(message);
