@@ -57,6 +57,14 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
     public async Task UploadFileAsync(string key, string path, string contentType, CancellationToken cancellationToken) =>
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, FilePath = path, ContentType = contentType }, cancellationToken);
 
+    /// <summary>Streams an object to a local file (a stage's input: the audio track, a keyframe).</summary>
+    public async Task DownloadFileAsync(string key, string path, CancellationToken cancellationToken)
+    {
+        using var response = await s3.GetObjectAsync(Bucket, key, cancellationToken);
+        await using var file = File.Create(path);
+        await response.ResponseStream.CopyToAsync(file, cancellationToken);
+    }
+
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         await s3.DeleteObjectAsync(Bucket, key, cancellationToken);
 }

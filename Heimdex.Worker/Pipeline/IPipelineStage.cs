@@ -20,8 +20,11 @@ public interface IPipelineStage
     Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken);
 }
 
-public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore Store, string WorkDirectory)
+public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore Store, string WorkDirectory, int Attempt)
 {
+    /// <summary>A retry or a resume of this run (not a first attempt or a reprocess): checkpointed work may be kept.</summary>
+    public bool IsResuming => Attempt > 1;
+
     /// <summary>A fresh URL ffmpeg can stream the original from (with range requests), valid for the stage's run.</summary>
     public Task<string> OriginalUrlAsync() => Store.PresignGetAsync(StorageKeys.VideoOriginal(Video.Id), TimeSpan.FromHours(6));
 }

@@ -94,7 +94,7 @@ public sealed class PipelineRunner(
         {
             var stage = (IPipelineStage)scope.ServiceProvider.GetRequiredService(stageType);
             var outcome = await stage.ExecuteAsync(
-                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory), heartbeat, cancellationToken);
+                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, run.Attempt), heartbeat, cancellationToken);
             await heartbeat.StopAsync();
             (run.State, run.Progress, run.Error, run.OutputKeys, run.FinishedAt) =
                 (outcome.Skipped ? StageState.Skipped : StageState.Succeeded, 100, outcome.Reason, [.. outcome.OutputKeys], time.GetUtcNow());

@@ -1,0 +1,59 @@
+using Heimdex.Shared.Storage;
+using Heimdex.Shared.Videos;
+using Heimdex.Worker.Pipeline;
+using Heimdex.Worker.Speech;
+using Microsoft.EntityFrameworkCore;
+
+namespace Heimdex.Worker.Stages;
+
+/// <summary>
+/// Speech to timed text. The audio is split at pauses and recognised a region at a time; each region's segments are
+/// saved as it finishes, so a resumed run starts after the last region that produced text.
+/// </summary>
+public sealed class TranscribeStage(LoadedModel<ISpeechRecognizer> recognizer) : IPipelineStage
+{
+    public static string StageName => "transcribe";
+
+    public IEnumerable<string> FindProblems() => recognizer.FindProblems();
+
+    public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
+    {
+        var video = context.Video;
+        if (video.AudioCodec is null)
+        {
+            return StageOutcome.Skip("the video has no audio stream");
+        }
+
+        if (!context.IsResuming)
+        {
+            await context.Db.TranscriptSegments.Where(s => s.VideoId == video.Id).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        var path = Path.Combine(context.WorkDirectory, "audio.wav");
+        await context.Store.DownloadFileAsync(StorageKeys.Audio(video.Id), path, cancellationToken);
+        using var audio = WavFile.Open(path);
+        var regions = VoiceActivity.FindRegions(audio, new VoiceActivity.Settings(), cancellationToken);
+        progress.Report(0.05);
+
+        var stored = await context.Db.TranscriptSegments.Where(s => s.VideoId == video.Id)
+            .GroupBy(s => s.VideoId).Select(g => new { Count = g.Count(), End = g.Max(s => s.EndSeconds) }).SingleOrDefaultAsync(cancellationToken);
+        var nextIndex = stored?.Count ?? 0;
+        foreach (var region in regions.Where(r => stored is null || r.StartSeconds >= stored.End))
+        {
+            var segments = Transcriber.Recognize(audio, region, recognizer.Value, cancellationToken);
+            context.Db.TranscriptSegments.AddRange(segments.Select(segment => new TranscriptSegment
+            {
+                VideoId = video.Id,
+                Index = nextIndex++,
+                StartSeconds = segment.StartSeconds,
+                EndSeconds = segment.EndSeconds,
+                Text = segment.Text,
+                Confidence = segment.Confidence,
+            }));
+            await context.Db.SaveChangesAsync(cancellationToken);
+            progress.Report(0.05 + 0.95 * region.EndSeconds / Math.Max(audio.DurationSeconds, 0.001));
+        }
+
+        return StageOutcome.Done();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
+namespace Heimdex.Worker.Text;
+
+/// <summary>A line of text read from an image, with Tesseract's confidence (0–1).</summary>
+public sealed record TextLine(string Text, double Confidence);
+
+/// <summary>
+/// Tesseract 5 (Debian's libtesseract5 with tesseract-ocr-eng) through its C API. One engine handle is not
+/// thread-safe, so reads are serialised; the language model loads once.
+/// </summary>
+public sealed partial class TesseractOcr : IDisposable
+{
+    public const string DefaultDataDirectory = "/usr/share/tesseract-ocr/5/tessdata";
+    private const string Library = "libtesseract.so.5";
+    private const int SparseTextSegmentation = 11; // PSM_SPARSE_TEXT: slides and captions, not book pages
+    private const int TextLineLevel = 2; // RIL_TEXTLINE
+
+    private readonly Lock _engineLock = new();
+    private readonly IntPtr _engine;
+
+    public TesseractOcr(string dataDirectory = DefaultDataDirectory, string language = "eng")
+    {
+        var model = Path.Combine(dataDirectory, language + ".traineddata");
+        if (!File.Exists(model))
+        {
+            throw new FileNotFoundException($"the Tesseract language model {model} is missing (Debian package tesseract-ocr-{language}).", model);
+        }
+
+        _engine = TessBaseAPICreate();
+        if (TessBaseAPIInit3(_engine, dataDirectory, language) != 0)
+        {
+            TessBaseAPIDelete(_engine);
+            throw new InvalidOperationException($"Tesseract could not load {model}.");
+        }
+
+        TessBaseAPISetPageSegMode(_engine, SparseTextSegmentation);
+        Name = $"tesseract {Marshal.PtrToStringUTF8(TessVersion())} ({language})";
+    }
+
+    public string Name { get; }
+
+    /// <summary>The lines Tesseract reads in an image file (JPEG, PNG, WebP), each as one string.</summary>
+    public IReadOnlyList<TextLine> Read(string imagePath)
+    {
+        using var image = SKBitmap.Decode(imagePath) ?? throw new InvalidDataException($"{imagePath} is not an image this worker can decode.");
+        using var grey = image.Copy(SKColorType.Gray8) ?? throw new InvalidDataException($"{imagePath} could not be converted to grey.");
+
+        var lines = new List<TextLine>();
+        lock (_engineLock)
+        {
+            TessBaseAPISetImage(_engine, grey.GetPixels(), grey.Width, grey.Height, 1, grey.RowBytes);
+            TessBaseAPISetSourceResolution(_engine, 72);
+            if (TessBaseAPIRecognize(_engine, IntPtr.Zero) != 0)
+            {
+                throw new InvalidOperationException($"Tesseract failed to read {imagePath}.");
+            }
+
+            var iterator = TessBaseAPIGetIterator(_engine);
+            if (iterator != IntPtr.Zero)
+            {
+                try
+                {
+                    do
+                    {
+                        var text = TessResultIteratorGetUTF8Text(iterator, TextLineLevel);
+                        if (text != IntPtr.Zero)
+                        {
+                            lines.Add(new TextLine(Marshal.PtrToStringUTF8(text)!.Trim(), TessResultIteratorConfidence(iterator, TextLineLevel) / 100));
+                            TessDeleteText(text);
+                        }
+                    }
+                    while (TessResultIteratorNext(iterator, TextLineLevel) != 0);
+                }
+                finally
+                {
+                    TessResultIteratorDelete(iterator);
+                }
+            }
+
+            TessBaseAPIClear(_engine);
+        }
+
+        return [.. lines.Where(line => line.Text.Length > 0)];
+    }
+
+    public void Dispose()
+    {
+        TessBaseAPIEnd(_engine);
+        TessBaseAPIDelete(_engine);
+    }
+
+    [LibraryImport(Library)]
+    private static partial IntPtr TessVersion();
+
+    [LibraryImport(Library)]
+    private static partial IntPtr TessBaseAPICreate();
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int TessBaseAPIInit3(IntPtr engine, string dataPath, string language);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPISetPageSegMode(IntPtr engine, int mode);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPISetImage(IntPtr engine, IntPtr pixels, int width, int height, int bytesPerPixel, int bytesPerLine);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPISetSourceResolution(IntPtr engine, int pixelsPerInch);
+
+    [LibraryImport(Library)]
+    private static partial int TessBaseAPIRecognize(IntPtr engine, IntPtr monitor);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr TessBaseAPIGetIterator(IntPtr engine);
+
+    [LibraryImport(Library)]
+    private static partial IntPtr TessResultIteratorGetUTF8Text(IntPtr iterator, int level);
+
+    [LibraryImport(Library)]
+    private static partial float TessResultIteratorConfidence(IntPtr iterator, int level);
+
+    [LibraryImport(Library)]
+    private static partial int TessResultIteratorNext(IntPtr iterator, int level);
+
+    [LibraryImport(Library)]
+    private static partial void TessResultIteratorDelete(IntPtr iterator);
+
+    [LibraryImport(Library)]
+    private static partial void TessDeleteText(IntPtr text);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPIClear(IntPtr engine);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPIEnd(IntPtr engine);
+
+    [LibraryImport(Library)]
+    private static partial void TessBaseAPIDelete(IntPtr engine);
+}
