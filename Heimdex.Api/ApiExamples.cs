@@ -33,8 +33,14 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
         ["ListScenes"] = (null, new[]
         {
             new SceneResponse(Guid.Parse("01a20974-9000-7000-8000-000000000001"), 1, 1.001, 6.006, 30, 179,
-                $"/api/videos/{VideoId}/scenes/1/thumbnail", $"/api/videos/{VideoId}/scenes/1/keyframe"),
+                $"/api/videos/{VideoId}/scenes/1/thumbnail", $"/api/videos/{VideoId}/scenes/1/keyframe",
+                [new OnScreenTextResponse("Stochastic gradient descent", 0.93, 1.001, 12.012)],
+                [new FaceResponse(Guid.Parse("01a20974-9000-7000-8000-000000000002"), 412, 118, 160, 214, 0.94f, 0.91f, null)]),
         }),
+        ["GetTranscript"] = (null, new TranscriptResponse(VideoId,
+        [
+            new TranscriptSegmentResponse(0, 3.2, 6.9, "ask not what your country can do for you", 0.71),
+        ])),
         ["GetUpload"] = (null, new TusUploadsApi.UploadResponse(VideoId, 2_433_000, 2_433_000, "completed",
             DateTimeOffset.Parse("2026-11-24T17:25:54Z", System.Globalization.CultureInfo.InvariantCulture), VideoId, $"/api/videos/{VideoId}")),
         ["CreateUser"] = (new CreateUserRequest("alice"), new CreatedUserResponse(

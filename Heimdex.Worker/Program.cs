@@ -1,11 +1,16 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Heimdex.Shared;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Models;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Users;
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Faces;
 using Heimdex.Worker.Pipeline;
+using Heimdex.Worker.Speech;
 using Heimdex.Worker.Stages;
+using Heimdex.Worker.Text;
 using Heimdex.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
@@ -16,13 +21,23 @@ builder.Services.AddApiKeyAuthentication();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<FFmpeg>();
+builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
+builder.Services
+    .AddLoadedModel(services => SpeechRecognizers.Create(services.GetRequiredService<IOptions<ModelOptions>>().Value))
+    .AddLoadedModel(_ => new TesseractOcr())
+    .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value))
+    .AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value));
 
 // The pipeline, in order. Adding a stage is one class and one line here.
 builder.Services
     .AddStage<ValidateStage>()
     .AddStage<ExtractAudioStage>()
+    .AddStage<TranscribeStage>()
     .AddStage<DetectShotsStage>()
     .AddStage<KeyframesStage>()
+    .AddStage<OcrStage>()
+    .AddStage<FacesStage>()
+    .AddStage<EmbedStage>()
     .AddStage<FinalizeStage>();
 
 builder.Services.AddSingleton<PipelineRunner>();

@@ -96,14 +96,20 @@ public sealed class TranscriptSegment
     public double Confidence { get; init; }
 }
 
-/// <summary>Text read from a scene's keyframe.</summary>
+/// <summary>A line of text read from keyframes: stored once for a run of consecutive scenes that show it.</summary>
 public sealed class OnScreenText
 {
     public Guid Id { get; init; } = Guid.CreateVersion7();
 
     public Guid VideoId { get; init; }
 
+    /// <summary>The first scene that shows the text.</summary>
     public Guid SceneId { get; init; }
+
+    /// <summary>From the start of the first scene showing the text to the end of the last consecutive one.</summary>
+    public double StartSeconds { get; init; }
+
+    public double EndSeconds { get; set; }
 
     public required string Text { get; init; }
 

@@ -29,6 +29,27 @@ public static class MediaFactory
         return path;
     }
 
+    /// <summary>
+    /// A two-shot talk: a white slide reading <paramref name="title"/>, then <paramref name="photo"/> (letterboxed), each
+    /// for half of <paramref name="wav"/>, which is the sound.
+    /// </summary>
+    public static async Task<string> SlideThenPhotoAsync(string title, string photo, string wav, double seconds)
+    {
+        var path = NewPath(".mp4");
+        var half = (seconds / 2).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        var font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+        await RunFFmpegAsync([
+            "-f", "lavfi", "-i", $"color=c=white:size=1280x720:rate=25:duration={half}",
+            "-loop", "1", "-framerate", "25", "-t", half, "-i", photo,
+            "-i", wav,
+            "-filter_complex",
+            $"[0:v]drawtext=fontfile={font}:text='{title}':fontsize=64:fontcolor=black:x=(w-text_w)/2:y=300,setsar=1[slide];" +
+            "[1:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25[photo];" +
+            "[slide][photo]concat=n=2:v=1:a=0,format=yuv420p[v]",
+            "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", path]);
+        return path;
+    }
+
     /// <summary>An MP4 holding only the audio of <paramref name="wav"/>.</summary>
     public static async Task<string> AudioOnlyMp4Async(string wav)
     {

@@ -1,3 +1,4 @@
+using Heimdex.Shared.Models;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Pipeline;

@@ -314,8 +314,14 @@ namespace Heimdex.Shared.Data.Migrations
                     b.Property<double>("Confidence")
                         .HasColumnType("double precision");
 
+                    b.Property<double>("EndSeconds")
+                        .HasColumnType("double precision");
+
                     b.Property<Guid>("SceneId")
                         .HasColumnType("uuid");
+
+                    b.Property<double>("StartSeconds")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("Text")
                         .IsRequired()

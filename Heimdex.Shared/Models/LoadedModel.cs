@@ -1,6 +1,6 @@
-using Heimdex.Shared.Models;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Heimdex.Worker.Pipeline;
+namespace Heimdex.Shared.Models;
 
 /// <summary>
 /// A model loaded once per worker process: at the start-up self-check, which turns a failure to load into a
@@ -19,10 +19,9 @@ public sealed class LoadedModel<T>(Func<T> load) where T : class
             _ = _model.Value;
             return [];
         }
-        catch (Exception error) when (error is ModelMissingException or IOException or InvalidDataException or InvalidOperationException
-                                          or DllNotFoundException or EntryPointNotFoundException or BadImageFormatException
-                                          or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception error) when (error is not OperationCanceledException)
         {
+            // Whatever stops a model from loading (a missing file, a missing library, a corrupt download) is the problem to report.
             return [error.Message];
         }
     }
