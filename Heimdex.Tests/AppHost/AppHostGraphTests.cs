@@ -96,6 +96,7 @@ public sealed class AppHostGraphTests
         {
             ["Pipeline__FFprobePath"] = "/nonexistent/ffprobe",
             ["Pipeline__FFmpegPath"] = "/nonexistent/ffmpeg",
+            ["Models__WhisperModelPath"] = "/nonexistent/ggml-base.en.bin",
         });
 
         Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
@@ -103,6 +104,7 @@ public sealed class AppHostGraphTests
         Assert.Contains("The Heimdex worker cannot start; it needs:", host.Output);
         Assert.Contains("ffmpeg (/nonexistent/ffmpeg) was not found", host.Output);
         Assert.Contains("ffprobe (/nonexistent/ffprobe) was not found", host.Output);
+        Assert.Contains("stage TranscribeStage: the Whisper model /nonexistent/ggml-base.en.bin (Models__WhisperModelPath) does not exist", host.Output);
         Assert.DoesNotContain("worker   restarting", host.Output); // a configuration problem is not retried
         Directory.Delete(dataDirectory, recursive: true);
     }

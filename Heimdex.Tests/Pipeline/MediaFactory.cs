@@ -50,6 +50,16 @@ public static class MediaFactory
         return path;
     }
 
+    /// <summary>A grey picture with <paramref name="wav"/> said <paramref name="times"/> times over: a long talk.</summary>
+    public static async Task<string> RepeatedSpeechAsync(string wav, int times)
+    {
+        var path = NewPath(".mp4");
+        await RunFFmpegAsync([
+            "-f", "lavfi", "-i", "color=c=gray:size=320x240:rate=10", "-stream_loop", (times - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", wav,
+            "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path]);
+        return path;
+    }
+
     /// <summary>An MP4 holding only the audio of <paramref name="wav"/>.</summary>
     public static async Task<string> AudioOnlyMp4Async(string wav)
     {

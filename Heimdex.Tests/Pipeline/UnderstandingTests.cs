@@ -54,6 +54,35 @@ public sealed class UnderstandingTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_worker_killed_mid_transcription_resumes_after_the_last_saved_region_without_duplicates()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var path = await MediaFactory.RepeatedSpeechAsync(TestFiles.SharedMedia("audio", "jfk.wav"), times: 10);
+        var id = await VideoUploadTests.UploadAsync(alice, await File.ReadAllBytesAsync(path, Cancellation), "long-talk.mp4");
+        await PipelineTests.WaitForAsync(alice, id, v => TranscribeProgress(v) is >= 20 and < 70, "transcription under way", seconds: 240);
+
+        var current = await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints");
+        System.Diagnostics.Process.GetProcessById(current.Pid("worker")).Kill(); // SIGKILL, mid-transcription
+
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 300);
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        Assert.Equal(2, video.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == "transcribe").GetProperty("attempt").GetInt32());
+        var segments = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/transcript", Cancellation)).GetProperty("segments").EnumerateArray().ToList();
+        var starts = segments.Select(s => s.GetProperty("startSeconds").GetDouble()).ToList();
+        Assert.Equal(starts.Order(), starts); // resumed where it stopped: no region heard twice
+        Assert.All(starts.Zip(starts.Skip(1)), pair => Assert.True(pair.Second > pair.First, $"two segments start at {pair.First:0.00}"));
+        Assert.Equal(Enumerable.Range(0, segments.Count), segments.Select(s => s.GetProperty("index").GetInt32()));
+        Assert.True(segments[^1].GetProperty("endSeconds").GetDouble() > 95, "the talk was transcribed to its end");
+        Assert.All(segments.Zip(segments.Skip(1)), pair => Assert.True(
+            pair.Second.GetProperty("startSeconds").GetDouble() - pair.First.GetProperty("endSeconds").GetDouble() < 8,
+            $"nothing heard between {pair.First.GetProperty("endSeconds").GetDouble():0.0} s and {pair.Second.GetProperty("startSeconds").GetDouble():0.0} s of continuous speech"));
+    }
+
+    private static int TranscribeProgress(JsonElement video) =>
+        video.GetProperty("stages").EnumerateArray().Where(s => s.GetProperty("stage").GetString() == "transcribe")
+            .Select(s => s.GetProperty("progress").GetInt32()).DefaultIfEmpty(-1).Single();
+
+    [Fact]
     public async Task A_transcript_is_only_shown_to_the_videos_owner()
     {
         using var alice = graph.Client(graph.AliceKey);

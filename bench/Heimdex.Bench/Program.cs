@@ -5,14 +5,21 @@ const string Usage = """
     Heimdex benchmarks. Start the graph first (dotnet run --project Heimdex.AppHost), then:
       dotnet run -c Release --project bench/Heimdex.Bench -- uploads [--data-dir DIR] [--size-mib N]
       dotnet run -c Release --project bench/Heimdex.Bench -- shots [--media DIR]
+      dotnet run -c Release --project bench/Heimdex.Bench -- speech [--audio DIR] [--whisper-model PATH]
+      dotnet run -c Release --project bench/Heimdex.Bench -- embed
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
+    speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
+    embed     p50/p95 latency of the sentence encoder on search queries and on scene text
+    (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
 
 var dataDirectory = Path.Combine(Directory.GetCurrentDirectory(), ".heimdex");
 var sizeMiB = 2048L;
 var media = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "video");
+var audio = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "audio");
+string? whisperModel = null;
 for (var i = 1; i < args.Length - 1; i++)
 {
     switch (args[i])
@@ -20,6 +27,8 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--data-dir": dataDirectory = args[++i]; break;
         case "--size-mib": sizeMiB = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--media": media = args[++i]; break;
+        case "--audio": audio = args[++i]; break;
+        case "--whisper-model": whisperModel = args[++i]; break;
     }
 }
 
@@ -30,6 +39,12 @@ switch (args.FirstOrDefault())
         return 0;
     case "shots":
         await new ShotBenchmark(media).RunAsync();
+        return 0;
+    case "speech":
+        await new SpeechBenchmark(audio, whisperModel).RunAsync();
+        return 0;
+    case "embed":
+        await new EmbeddingBenchmark().RunAsync();
         return 0;
     default:
         Console.Error.WriteLine(Usage);
