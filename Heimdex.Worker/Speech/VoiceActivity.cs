@@ -22,8 +22,8 @@ public static class VoiceActivity
 
     public sealed record Settings(
         double MarginDecibels = 12,
-        double SilenceFloorDecibels = -55,
-        double SpeechLevelDecibels = -35,
+        double SilenceFloorDecibels = -65,
+        double BelowPeakDecibels = 6,
         double MinPauseSeconds = 0.35,
         double MinSpeechSeconds = 0.2,
         double PaddingSeconds = 0.15,
@@ -38,9 +38,10 @@ public static class VoiceActivity
         }
 
         var sorted = energies.Order().ToArray();
-        var noiseFloor = sorted[sorted.Length / 10];
-        // A recording that is speech from end to end has no quiet tenth; plain speech loudness still counts then.
-        var threshold = Math.Clamp(noiseFloor + settings.MarginDecibels, settings.SilenceFloorDecibels, settings.SpeechLevelDecibels);
+        var (noiseFloor, peak) = (sorted[sorted.Length / 10], sorted[sorted.Length * 98 / 100]);
+        // Relative to the recording itself, so a quietly recorded talk is heard as well as a loud one; a recording
+        // that is speech from end to end has no quiet tenth, so the threshold also stays a little under its peak.
+        var threshold = Math.Max(Math.Min(noiseFloor + settings.MarginDecibels, peak - settings.BelowPeakDecibels), settings.SilenceFloorDecibels);
         var frames = new List<(int Start, int End)>();
         var minPause = (int)(settings.MinPauseSeconds * 100);
         int? start = null;

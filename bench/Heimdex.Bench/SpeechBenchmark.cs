@@ -28,6 +28,7 @@ public sealed class SpeechBenchmark(string audioDirectory, string? whisperModel)
         var ffmpeg = new FFmpeg(Options.Create(new PipelineOptions()));
         var clips = (await File.ReadAllLinesAsync(Path.Combine(audioDirectory, "transcripts.tsv"))).Skip(1)
             .Select(line => line.Split('\t')).Select(fields => (File: fields[0], Reference: fields[4])).ToList();
+        // "stereo.wav (LEFT channel)": one speaker per channel, each transcribed on its own.
         var work = Directory.CreateTempSubdirectory("heimdex-speech-bench-").FullName;
         Console.WriteLine($"{"clip",-32} {"engine",-14} {"seconds",8} {"WER",6} {"RTF",6}  hypothesis");
         foreach (var engine in engines)
@@ -35,8 +36,11 @@ public sealed class SpeechBenchmark(string audioDirectory, string? whisperModel)
             double totalErrors = 0, totalWords = 0, totalAudio = 0, totalTime = 0;
             foreach (var (file, reference) in clips)
             {
-                var wav = Path.Combine(work, Path.GetFileNameWithoutExtension(file) + ".wav");
-                await ffmpeg.RunAsync(["-i", Path.Combine(audioDirectory, file), "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", wav], null, CancellationToken.None);
+                var channel = file.EndsWith("(LEFT channel)", StringComparison.Ordinal) ? "c0" : file.EndsWith("(RIGHT channel)", StringComparison.Ordinal) ? "c1" : null;
+                var source = Path.Combine(audioDirectory, channel is null ? file : file[..file.LastIndexOf(" (", StringComparison.Ordinal)]);
+                var wav = Path.Combine(work, $"clip-{totalWords:0}.wav");
+                await ffmpeg.RunAsync(["-i", source, .. channel is null ? Array.Empty<string>() : ["-af", $"pan=mono|c0={channel}"],
+                    "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", wav], null, CancellationToken.None);
                 using var audio = WavFile.Open(wav);
                 var clock = Stopwatch.StartNew();
                 var hypothesis = string.Join(' ', Transcriber.Transcribe(audio, engine, CancellationToken.None).Select(s => s.Text));
@@ -44,7 +48,7 @@ public sealed class SpeechBenchmark(string audioDirectory, string? whisperModel)
                 var (errors, words) = WordErrors(reference, hypothesis);
                 (totalErrors, totalWords, totalAudio, totalTime) = (totalErrors + errors, totalWords + words, totalAudio + audio.DurationSeconds, totalTime + seconds);
                 var name = engine.Name.Split(' ')[0];
-                Console.WriteLine($"{file,-32} {name,-14} {audio.DurationSeconds,8:0.0} {errors / words,6:P0} {seconds / audio.DurationSeconds,6:0.00}  {Shorten(hypothesis)}");
+                Console.WriteLine($"{file,-32} {name,-14} {audio.DurationSeconds,8:0.0} {(double)errors / words,6:P0} {seconds / audio.DurationSeconds,6:0.00}  {Shorten(hypothesis)}");
             }
 
             Console.WriteLine($"{"all clips",-32} {engine.Name.Split(' ')[0],-14} {totalAudio,8:0.0} {totalErrors / totalWords,6:P0} {totalTime / totalAudio,6:0.00}");
