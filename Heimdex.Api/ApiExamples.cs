@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Heimdex.Api.People;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
@@ -24,8 +25,28 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
 
     private static readonly KeyResponse Key = new(Guid.Parse("01a20960-1c2c-7000-8000-000000000001"), UserId, "laptop", "9e49371eb5e4", "hx_9e49371eb5e4_6dc4…0e");
 
+    private static readonly PersonResponse Person = new(Guid.Parse("01a20a10-4c00-7000-8000-000000000001"), "Ada Lovelace", true,
+        DateTimeOffset.Parse("2026-11-23T18:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+        [
+            new PhotoResponse(Guid.Parse("01a20a10-4c00-7000-8000-000000000002"), "ready", null, 1,
+                DateTimeOffset.Parse("2026-11-23T18:01:00Z", System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.Parse("2026-11-23T18:01:02Z", System.Globalization.CultureInfo.InvariantCulture)),
+            new PhotoResponse(Guid.Parse("01a20a10-4c00-7000-8000-000000000003"), "failed", "no face was found in the photo", 1,
+                DateTimeOffset.Parse("2026-11-23T18:02:00Z", System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.Parse("2026-11-23T18:02:01Z", System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+
     private static readonly Dictionary<string, (object? Request, object? Response)> Examples = new()
     {
+        ["CreatePerson"] = (new PersonRequest("Ada Lovelace"), Person with { Searchable = false, Photos = [] }),
+        ["ListPeople"] = (null, new[] { Person }),
+        ["GetPerson"] = (null, Person),
+        ["RenamePerson"] = (new PersonRequest("Augusta Ada King"), Person with { Name = "Augusta Ada King" }),
+        ["AddPersonPhoto"] = (null, Person.Photos[0] with { State = "uploaded", Attempts = 0 }),
+        ["PersonAppearances"] = (null, new[]
+        {
+            new VideoAppearances(VideoId, "Lecture 3: optimisation", [new AppearanceRange(12.4, 31.9, [2, 3, 4], $"/api/videos/{VideoId}/scenes/2/thumbnail")]),
+        }),
         ["UploadVideo"] = (null, Video),
         ["GetVideo"] = (null, Video),
         ["ListVideos"] = (null, new PageResponse<VideoResponse>([Video], 1, 50, 1)),

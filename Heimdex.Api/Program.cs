@@ -1,4 +1,5 @@
 using Heimdex.Api;
+using Heimdex.Api.People;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
@@ -47,5 +48,6 @@ app.MapGroup("/api/users").WithTags("Administration").RequireAuthorization(ApiKe
 app.MapGroup("/api/keys").WithTags("Administration").RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy).MapKeysApi();
 app.MapGroup("/api/videos").WithTags("Videos").MapVideosApi();
 app.MapGroup("/api/uploads").WithTags("Resumable uploads").MapTusUploadsApi();
+app.MapGroup("/api/people").WithTags("People").MapPeopleApi();
 app.Run();
 return 0;

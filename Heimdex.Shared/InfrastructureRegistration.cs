@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.Redis.StackExchange;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Uploads;
@@ -55,6 +56,7 @@ public static class InfrastructureRegistration
                 InvisibilityTimeout = TimeSpan.FromHours(3),
             }));
         services.AddSingleton<IVideoPipeline, HangfireVideoPipeline>();
+        services.AddSingleton<IPeopleQueue, HangfirePeopleQueue>();
 
         services.AddHealthChecks()
             .AddCheck<PostgresHealthCheck>(ConnectionNames.Database)

@@ -3,10 +3,12 @@ using Hangfire.Dashboard;
 using Heimdex.Shared;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Users;
 using Heimdex.Worker.Engines;
 using Heimdex.Worker.Faces;
+using Heimdex.Worker.People;
 using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Speech;
 using Heimdex.Worker.Stages;
@@ -37,9 +39,13 @@ builder.Services
     .AddStage<KeyframesStage>()
     .AddStage<OcrStage>()
     .AddStage<FacesStage>()
+    .AddStage<PeopleStage>()
     .AddStage<EmbedStage>()
     .AddStage<FinalizeStage>();
 
+builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddSingleton<PeopleMatcher>();
+builder.Services.AddSingleton<IPeopleJobs, PeopleJobs>();
 builder.Services.AddSingleton<PipelineRunner>();
 builder.Services.AddSingleton<IVideoPipelineJobs>(services => services.GetRequiredService<PipelineRunner>());
 builder.Services.AddSingleton<StageStateFilter>();

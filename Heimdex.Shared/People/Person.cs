@@ -25,6 +25,7 @@ public enum PhotoState
     Failed,
 }
 
+/// <summary>A reference photo; it ends <c>Ready</c> with the subject's face embedding or <c>Failed</c> with the reason.</summary>
 public sealed class PersonPhoto
 {
     public Guid Id { get; init; } = Guid.CreateVersion7();
@@ -35,9 +36,15 @@ public sealed class PersonPhoto
 
     public PhotoState State { get; set; } = PhotoState.Uploaded;
 
+    /// <summary>Why the photo failed, in words a person can act on.</summary>
     public string? Error { get; set; }
+
+    /// <summary>Processing runs so far; the last allowed one that fails for a passing reason fails the photo.</summary>
+    public int Attempts { get; set; }
 
     public float[]? FaceEmbedding { get; set; }
 
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
 }

@@ -19,5 +19,9 @@ public static class StorageKeys
     public static string Thumbnail(Guid videoId, int sceneIndex) => VideoPrefix(videoId) + $"thumbnails/{sceneIndex:D5}.jpg";
 
     /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
+    public static string PersonPrefix(Guid personId) => $"people/{personId:N}/";
+
+    public static string PersonPhoto(Guid personId, Guid photoId) => PersonPrefix(personId) + $"photos/{photoId:N}";
+
     public static string UploadTail(Guid uploadId) => $"uploads/{uploadId:N}/tail";
 }

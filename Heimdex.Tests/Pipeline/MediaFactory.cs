@@ -50,6 +50,29 @@ public static class MediaFactory
         return path;
     }
 
+    /// <summary>A silent slideshow: each photo letterboxed into 1280×720 for <paramref name="secondsEach"/>, with a hard cut between photos.</summary>
+    public static async Task<string> SlideshowAsync(IReadOnlyList<string> photos, double secondsEach)
+    {
+        var path = NewPath(".mp4");
+        var seconds = secondsEach.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        var inputs = photos.SelectMany(photo => new[] { "-loop", "1", "-framerate", "25", "-t", seconds, "-i", photo });
+        var scaled = string.Concat(photos.Select((_, i) =>
+            $"[{i}:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25[p{i}];"));
+        var concat = string.Concat(photos.Select((_, i) => $"[p{i}]")) + $"concat=n={photos.Count}:v=1:a=0,format=yuv420p[v]";
+        await RunFFmpegAsync([.. inputs, "-filter_complex", scaled + concat, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", path]);
+        return path;
+    }
+
+    /// <summary>A white JPEG reading <paramref name="text"/>: an image with no face in it.</summary>
+    public static async Task<string> TextImageAsync(string text)
+    {
+        var path = NewPath(".jpg");
+        await RunFFmpegAsync(["-f", "lavfi", "-i", "color=c=white:size=800x600",
+            "-vf", $"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text='{text}':fontsize=48:fontcolor=black:x=40:y=260",
+            "-frames:v", "1", path]);
+        return path;
+    }
+
     /// <summary>A grey picture with <paramref name="wav"/> said <paramref name="times"/> times over: a long talk.</summary>
     public static async Task<string> RepeatedSpeechAsync(string wav, int times)
     {

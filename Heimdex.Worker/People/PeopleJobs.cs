@@ -1,0 +1,91 @@
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Models;
+using Heimdex.Shared.People;
+using Heimdex.Shared.Storage;
+using Heimdex.Worker.Faces;
+using Heimdex.Worker.Pipeline;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Heimdex.Worker.People;
+
+/// <summary>
+/// Reference photos and re-matching. A photo always ends ready or failed with a reason: a photo that cannot serve
+/// (no face, no clear subject, too small, too blurred, not an image) fails at once; a passing fault (storage
+/// unreachable) is retried by Hangfire and fails the photo with its message on the last attempt.
+/// </summary>
+public sealed class PeopleJobs(
+    IServiceScopeFactory scopes,
+    LoadedModel<FaceAnalyzer> faces,
+    PeopleMatcher matcher,
+    IOptions<PeopleOptions> people,
+    IOptions<PipelineOptions> pipeline,
+    TimeProvider time,
+    ILogger<PeopleJobs> logger) : IPeopleJobs
+{
+    public async Task ProcessPhotoAsync(Guid photoId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var photo = await db.PersonPhotos.FirstOrDefaultAsync(p => p.Id == photoId, cancellationToken);
+        if (photo is null || photo.State is PhotoState.Ready or PhotoState.Failed)
+        {
+            return; // deleted since, or a duplicate delivery of finished work
+        }
+
+        (photo.State, photo.Error, photo.Attempts, photo.UpdatedAt) = (PhotoState.Processing, null, photo.Attempts + 1, time.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+
+        var path = Path.Combine(Directory.CreateDirectory(pipeline.Value.WorkDirectory).FullName, $"photo-{photoId:N}");
+        try
+        {
+            await scope.ServiceProvider.GetRequiredService<ObjectStore>().DownloadFileAsync(StorageKeys.PersonPhoto(photo.PersonId, photo.Id), path, cancellationToken);
+            var (subject, problem) = FaceMatching.ChooseSubject(faces.Value.Analyze(path), people.Value);
+            (photo.State, photo.Error, photo.FaceEmbedding) = subject is null
+                ? (PhotoState.Failed, problem, (float[]?)null)
+                : (PhotoState.Ready, (string?)null, subject.Embedding);
+        }
+        catch (InvalidDataException unreadable)
+        {
+            (photo.State, photo.Error) = (PhotoState.Failed, $"the image cannot be read: {unreadable.Message}");
+        }
+        catch (Exception error) when (error is not OperationCanceledException && photo.Attempts >= pipeline.Value.MaxAttempts)
+        {
+            (photo.State, photo.Error) = (PhotoState.Failed, $"processing failed {photo.Attempts} times; last: {error.Message}");
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogWarning(error, "Reference photo {PhotoId} failed on attempt {Attempt}; it will be retried", photoId, photo.Attempts);
+            (photo.State, photo.Error, photo.UpdatedAt) = (PhotoState.Uploaded, $"attempt {photo.Attempts} failed: {error.Message}; retrying", time.GetUtcNow());
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        photo.UpdatedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        if (photo.State == PhotoState.Ready)
+        {
+            await RefreshPersonAsync(photo.PersonId, cancellationToken);
+        }
+    }
+
+    public async Task RefreshPersonAsync(Guid personId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var person = await db.People.Include(p => p.Photos).FirstOrDefaultAsync(p => p.Id == personId, cancellationToken);
+        if (person is null)
+        {
+            return; // deleted: its faces were released with it
+        }
+
+        person.Embedding = FaceMatching.PersonEmbedding([.. person.Photos.Where(p => p.State == PhotoState.Ready).Select(p => p.FaceEmbedding!)]);
+        await db.SaveChangesAsync(cancellationToken);
+        var changed = await matcher.MatchAsync(db, person.OwnerId, videoId: null, cancellationToken);
+        logger.LogInformation("Person {PersonId} refreshed; {Changed} faces in the owner's videos changed person", personId, changed);
+    }
+}
