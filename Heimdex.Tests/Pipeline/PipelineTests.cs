@@ -18,25 +18,8 @@ public sealed class PipelineTests(HeimdexGraph graph)
         await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), Path.GetFileName(path));
 
     /// <summary>Polls the video until <paramref name="condition"/> holds; fails the test with the video's last state otherwise.</summary>
-    public static async Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        JsonElement video;
-        do
-        {
-            video = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}", Cancellation);
-            if (condition(video))
-            {
-                return video;
-            }
-
-            await Task.Delay(300, Cancellation);
-        }
-        while (DateTime.UtcNow < deadline);
-
-        Assert.Fail($"Video {id} did not reach '{what}' in {seconds} s; it is: {video}");
-        return video;
-    }
+    public static Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180) =>
+        Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}", Cancellation), condition, $"'{what}' for video {id}", seconds);
 
     private static Task<JsonElement> WaitForEndAsync(HttpClient client, Guid id) =>
         WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed or failed");
@@ -58,7 +41,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
         var video = await WaitForEndAsync(alice, id);
 
         Assert.Equal("indexed", video.GetProperty("state").GetString());
-        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "embed", "finalize"],
+        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "finalize"],
             video.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
         Assert.Equal("skipped", Stage(video, "extract_audio").GetProperty("state").GetString()); // testvideo.mp4 has no audio
         Assert.Equal(1280, video.GetProperty("width").GetInt32());

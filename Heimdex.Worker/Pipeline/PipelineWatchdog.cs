@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.States;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
@@ -12,11 +13,12 @@ namespace Heimdex.Worker.Pipeline;
 /// <summary>
 /// Makes sure no video is silently stuck. Every interval (one worker at a time): a running stage whose heartbeat went
 /// quiet lost its worker and is resumed (or failed once its attempts are spent); a stage running past the stage
-/// timeout is failed with that reason; a video whose next stage has no live Hangfire job is re-enqueued.
+/// timeout is failed with that reason; a video whose next stage has no live Hangfire job is re-enqueued; so is a
+/// reference photo left waiting or processing past the stall timeout.
 /// </summary>
 public sealed class PipelineWatchdog(
-    IServiceScopeFactory scopes, PipelineRunner runner, NpgsqlDataSource dataSource, JobStorage jobStorage, IOptions<PipelineOptions> options,
-    TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
+    IServiceScopeFactory scopes, PipelineRunner runner, IPeopleQueue people, NpgsqlDataSource dataSource, JobStorage jobStorage,
+    IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
 {
     private static readonly Guid LockId = Guid.Parse("5f0c6a8e-4f55-4d1b-9a57-8c1b2a8a7e01");
 
@@ -93,6 +95,17 @@ public sealed class PipelineWatchdog(
             await db.SaveChangesAsync(cancellationToken);
             await runner.RunAsync(video.Id, fromStage: null, cancellationToken);
             logger.LogWarning("Re-enqueued video {VideoId}: no job was left for it after {StallTimeout}", video.Id, settings.StallTimeout);
+        }
+
+        var photos = await db.PersonPhotos
+            .Where(p => (p.State == PhotoState.Uploaded || p.State == PhotoState.Processing) && p.UpdatedAt < stalledSince)
+            .ToListAsync(cancellationToken);
+        foreach (var photo in photos)
+        {
+            photo.UpdatedAt = now;
+            await db.SaveChangesAsync(cancellationToken);
+            people.ProcessPhoto(photo.Id);
+            logger.LogWarning("Re-enqueued reference photo {PhotoId}: it was still {State} after {StallTimeout}", photo.Id, photo.State, settings.StallTimeout);
         }
     }
 

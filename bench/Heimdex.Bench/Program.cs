@@ -7,11 +7,13 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- shots [--media DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- speech [--audio DIR] [--whisper-model PATH]
       dotnet run -c Release --project bench/Heimdex.Bench -- embed
+      dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
     embed     p50/p95 latency of the sentence encoder on search queries and on scene text
+    people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
 
@@ -20,6 +22,7 @@ var sizeMiB = 2048L;
 var media = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "video");
 var audio = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "audio");
 string? whisperModel = null;
+var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
 for (var i = 1; i < args.Length - 1; i++)
 {
     switch (args[i])
@@ -29,6 +32,7 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--media": media = args[++i]; break;
         case "--audio": audio = args[++i]; break;
         case "--whisper-model": whisperModel = args[++i]; break;
+        case "--faces": faces = args[++i]; break;
     }
 }
 
@@ -42,6 +46,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "speech":
         await new SpeechBenchmark(audio, whisperModel).RunAsync();
+        return 0;
+    case "people":
+        await new PeopleBenchmark(faces).RunAsync();
         return 0;
     case "embed":
         await new EmbeddingBenchmark().RunAsync();

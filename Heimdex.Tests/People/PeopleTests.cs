@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Heimdex.Tests.Pipeline;
+using Heimdex.Tests.Uploads;
+
+namespace Heimdex.Tests.People;
+
+/// <summary>People through the real graph: reference photos, matching in both directions, appearances, deletion.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class PeopleTests(HeimdexGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static string Face(string file) => TestFiles.SharedMedia("faces", file);
+
+    [Fact]
+    public async Task A_person_from_two_photos_is_found_in_every_scene_showing_them_and_nowhere_else()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        // Two seconds per photo: obama_3, obama_4, the group photo, biden_1, biden_2.
+        var slideshow = await MediaFactory.SlideshowAsync(
+            [Face("obama_3.jpg"), Face("obama_4.jpg"), Face("obama_and_biden.jpg"), Face("biden_1.jpg"), Face("biden_2.jpg")], 2);
+        var before = await IndexAsync(alice, slideshow, "before the person existed");
+
+        var person = await CreatePersonAsync(alice, "Barack Obama");
+        await AddPhotoAsync(alice, person, Face("obama_1.jpg"));
+        await AddPhotoAsync(alice, person, Face("obama_2.jpg"));
+        var ready = await WaitForPhotosAsync(alice, person);
+        Assert.All(ready.GetProperty("photos").EnumerateArray(), p => Assert.Equal("ready", p.GetProperty("state").GetString()));
+        Assert.True(ready.GetProperty("searchable").GetBoolean());
+
+        // Existing videos are matched again in the background once the photos are ready.
+        var scenes = await WaitForScenesAsync(alice, before, s => MatchedAt(s, 1, person) > 0, "the person matched in the existing video");
+        Assert.Equal(1, MatchedAt(scenes, 1, person)); // obama_3
+        Assert.Equal(1, MatchedAt(scenes, 3, person)); // obama_4
+        var group = SceneAt(scenes, 5);
+        var matched = Assert.Single(group.GetProperty("faces").EnumerateArray(), f => PersonOf(f) == person);
+        // In the letterboxed frame the group photo's Obama (x≈1140 of 2000) is at about x = 135 + 1140 × 0.504 ≈ 710.
+        Assert.InRange(matched.GetProperty("x").GetSingle() + matched.GetProperty("width").GetSingle() / 2, 620, 800);
+        Assert.Equal(3, group.GetProperty("faces").GetArrayLength());
+        Assert.Equal(0, MatchedAt(scenes, 7, person)); // biden_1
+        Assert.Equal(0, MatchedAt(scenes, 9, person)); // biden_2
+        Assert.NotEmpty(SceneAt(scenes, 9).GetProperty("faces").EnumerateArray());
+
+        // A video indexed after the person exists is matched by its own pipeline.
+        var after = await IndexAsync(alice, await MediaFactory.SlideshowAsync([Face("biden_1.jpg"), Face("obama_4.jpg")], 2), "after the person existed");
+        Assert.Equal(1, MatchedAt(await ScenesAsync(alice, after), 3, person));
+
+        var appearances = (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}/appearances", Cancellation)).EnumerateArray().ToList();
+        var inBefore = Assert.Single(appearances, a => a.GetProperty("videoId").GetGuid() == before);
+        var range = Assert.Single(inBefore.GetProperty("ranges").EnumerateArray()); // three consecutive scenes, merged
+        Assert.Equal(0, range.GetProperty("startSeconds").GetDouble(), 0.1);
+        Assert.Equal(6, range.GetProperty("endSeconds").GetDouble(), 0.2);
+        Assert.Equal(3, range.GetProperty("sceneIndexes").GetArrayLength());
+        Assert.NotNull(range.GetProperty("thumbnailUrl").GetString());
+        var inAfter = Assert.Single(appearances, a => a.GetProperty("videoId").GetGuid() == after);
+        Assert.Equal(2, Assert.Single(inAfter.GetProperty("ranges").EnumerateArray()).GetProperty("startSeconds").GetDouble(), 0.2);
+
+        using var bob = graph.Client(graph.BobKey);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/people/{person}", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/people/{person}/appearances", Cancellation)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/people/{person}", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync($"/api/people/{person}", Cancellation)).StatusCode);
+        Assert.All(await ScenesAsync(alice, before), s => Assert.All(s.GetProperty("faces").EnumerateArray(), f => Assert.Null(PersonOf(f))));
+        Assert.DoesNotContain((await graph.StorageSnapshotAsync()).Objects, key => key.StartsWith($"people/{person:N}/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Photos_that_cannot_serve_end_failed_with_their_reason_and_non_images_are_refused()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var person = await CreatePersonAsync(alice, "Nobody in particular");
+        await AddPhotoAsync(alice, person, await MediaFactory.TextImageAsync("No face here"));
+        await AddPhotoAsync(alice, person, Face("obama_and_biden.jpg"));
+
+        var photos = (await WaitForPhotosAsync(alice, person)).GetProperty("photos").EnumerateArray().ToList();
+        Assert.All(photos, p => Assert.Equal("failed", p.GetProperty("state").GetString()));
+        Assert.Equal("no face was found in the photo", photos[0].GetProperty("error").GetString());
+        Assert.StartsWith("the photo shows 3 faces and none is clearly the subject", photos[1].GetProperty("error").GetString());
+
+        using var text = new MultipartFormDataContent { { new ByteArrayContent("not an image"u8.ToArray()), "file", "photo.jpg" } };
+        using var refused = await alice.PostAsync($"/api/people/{person}/photos", text, Cancellation);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, (await alice.PostAsJsonAsync("/api/people", new { name = " " }, Cancellation)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_photo_whose_job_was_lost_is_processed_again_by_the_watchdog()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var person = await CreatePersonAsync(alice, "Joe Biden");
+        await AddPhotoAsync(alice, person, Face("biden_1.jpg"));
+        var photo = (await WaitForPhotosAsync(alice, person)).GetProperty("photos")[0].GetProperty("id").GetGuid();
+
+        // As if Redis lost the job: the photo waits with no job, an hour after it was uploaded.
+        await graph.ExecuteSqlAsync("UPDATE \"PersonPhotos\" SET \"State\" = 'Uploaded', \"Attempts\" = 0, \"FaceEmbedding\" = NULL, " +
+                                    "\"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", photo);
+
+        var current = await Eventually.PollAsync(
+            async () => (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0],
+            p => p.GetProperty("state").GetString() == "ready", "photo processed again", seconds: 90);
+
+        Assert.Equal("ready", current.GetProperty("state").GetString());
+        Assert.Equal(1, current.GetProperty("attempts").GetInt32());
+    }
+
+    private static async Task<Guid> IndexAsync(HttpClient client, string path, string what)
+    {
+        var id = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), "slideshow.mp4", what);
+        var video = await PipelineTests.WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed", seconds: 240);
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        return id;
+    }
+
+    private static async Task<Guid> CreatePersonAsync(HttpClient client, string name)
+    {
+        using var created = await client.PostAsJsonAsync("/api/people", new { name }, Cancellation);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetGuid();
+    }
+
+    private static async Task AddPhotoAsync(HttpClient client, Guid person, string path)
+    {
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(path, Cancellation)), "file", Path.GetFileName(path) } };
+        using var response = await client.PostAsync($"/api/people/{person}/photos", form, Cancellation);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("uploaded", (await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("state").GetString());
+    }
+
+    /// <summary>Polls the person until no photo is waiting or processing.</summary>
+    private static Task<JsonElement> WaitForPhotosAsync(HttpClient client, Guid person) =>
+        Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation),
+            p => p.GetProperty("photos").EnumerateArray().All(photo => photo.GetProperty("state").GetString() is "ready" or "failed"),
+            "end to every photo's processing", seconds: 90);
+
+    private static async Task<List<JsonElement>> ScenesAsync(HttpClient client, Guid video) =>
+        [.. (await client.GetFromJsonAsync<JsonElement>($"/api/videos/{video}/scenes", Cancellation)).EnumerateArray()];
+
+    private static Task<List<JsonElement>> WaitForScenesAsync(HttpClient client, Guid video, Func<List<JsonElement>, bool> condition, string what) =>
+        Eventually.PollAsync(() => ScenesAsync(client, video), condition, what, seconds: 60);
+
+    private static JsonElement SceneAt(List<JsonElement> scenes, double seconds) =>
+        scenes.Single(s => s.GetProperty("startSeconds").GetDouble() <= seconds && seconds < s.GetProperty("endSeconds").GetDouble());
+
+    private static int MatchedAt(List<JsonElement> scenes, double seconds, Guid person) =>
+        SceneAt(scenes, seconds).GetProperty("faces").EnumerateArray().Count(f => PersonOf(f) == person);
+
+    private static Guid? PersonOf(JsonElement face) =>
+        face.GetProperty("personId").ValueKind == JsonValueKind.Null ? null : face.GetProperty("personId").GetGuid();
+}
