@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Heimdex.Api.People;
+using Heimdex.Api.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
@@ -38,6 +39,10 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
 
     private static readonly Dictionary<string, (object? Request, object? Response)> Examples = new()
     {
+        ["SearchScenes"] = (null, new SearchResponse("ask not what your country", [new SearchHit(VideoId, "Inaugural address",
+            Guid.Parse("01a20974-9000-7000-8000-000000000001"), 1, 5.5, 11.0, new SearchScore(0.0489, 0.0164, 0.0161, 0.0164),
+            "and so my fellow americans ask not what your <mark>country</mark> can do for you", $"/api/videos/{VideoId}/scenes/1/thumbnail",
+            $"/api/videos/{VideoId}/stream#t=5.5,11")], "MjA6YjJmNDQ4N2U1ZDAzNjE2Yg")),
         ["CreatePerson"] = (new PersonRequest("Ada Lovelace"), Person with { Searchable = false, Photos = [] }),
         ["ListPeople"] = (null, new[] { Person }),
         ["GetPerson"] = (null, Person),

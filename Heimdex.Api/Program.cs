@@ -1,12 +1,16 @@
 using Heimdex.Api;
 using Heimdex.Api.People;
+using Heimdex.Api.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
 using Heimdex.Shared.Uploads;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Models;
 using Heimdex.Shared.Users;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 if (args is [DatabaseMigrator.Command])
@@ -32,10 +36,21 @@ builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocumen
 builder.Services.AddScoped<OriginalStore>();
 builder.Services.AddScoped<VideoIntake>();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
+builder.Services.AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value));
+builder.Services.AddSingleton<SceneVectorIndex>();
+builder.Services.AddHostedService<SceneIndexLoader>();
 // Uploads stream straight to storage and enforce their own limit while they do.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
 var app = builder.Build();
+// Search embeds every query: an API without its encoder refuses to start, saying what is missing.
+if (app.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().FindProblems().ToList() is { Count: > 0 } problems)
+{
+    await Console.Error.WriteLineAsync($"The Heimdex API cannot start; it needs:\n  - {string.Join("\n  - ", problems)}");
+    return ServiceExitCodes.Misconfigured;
+}
+
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
@@ -49,5 +64,6 @@ app.MapGroup("/api/keys").WithTags("Administration").RequireAuthorization(ApiKey
 app.MapGroup("/api/videos").WithTags("Videos").MapVideosApi();
 app.MapGroup("/api/uploads").WithTags("Resumable uploads").MapTusUploadsApi();
 app.MapGroup("/api/people").WithTags("People").MapPeopleApi();
+app.MapGroup("/api/search").WithTags("Search").MapSearchApi();
 app.Run();
 return 0;

@@ -3,17 +3,19 @@ using System.Security.Claims;
 using Amazon.S3.Model;
 using Heimdex.Api.Uploads;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
+using StackExchange.Redis;
 
 namespace Heimdex.Api.Videos;
 
 public static class VideosApi
 {
-    public sealed record VideoServices(HeimdexDbContext Db, ObjectStore Store);
+    public sealed record VideoServices(HeimdexDbContext Db, ObjectStore Store, IConnectionMultiplexer Redis);
 
     public static RouteGroupBuilder MapVideosApi(this RouteGroupBuilder videos)
     {
@@ -82,6 +84,7 @@ public static class VideosApi
         services.Db.Videos.Remove(video);
         await services.Db.Uploads.Where(u => u.VideoId == id).ExecuteDeleteAsync(cancellationToken);
         await services.Db.SaveChangesAsync(cancellationToken);
+        await SceneChanges.PublishAsync(services.Redis, id); // search forgets its scenes
         return TypedResults.NoContent();
     }
 

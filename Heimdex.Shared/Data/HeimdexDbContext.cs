@@ -60,7 +60,13 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
             stage.HasIndex(s => new { s.VideoId, s.Stage }).IsUnique();
             stage.Property(s => s.Stage).HasMaxLength(64);
         });
-        model.Entity<Scene>().HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
+        model.HasPostgresExtension("pg_trgm");
+        model.Entity<Scene>(scene =>
+        {
+            scene.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
+            scene.HasIndex(s => s.Document).HasMethod("gin");
+            scene.HasIndex(s => s.SearchText).HasMethod("gin").HasOperators("gin_trgm_ops");
+        });
         model.Entity<TranscriptSegment>(segment =>
         {
             segment.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();

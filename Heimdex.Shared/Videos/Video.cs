@@ -76,6 +76,12 @@ public sealed class Scene
     public string? KeyframeKey { get; set; }
 
     public string? ThumbnailKey { get; set; }
+
+    /// <summary>What is shown and said during the scene, as searched by trigram similarity (typos) and shown in snippets.</summary>
+    public string? SearchText { get; set; }
+
+    /// <summary>Full-text document: the video's title (weight A), <see cref="SearchText"/> (B) and description (C), English-stemmed.</summary>
+    public NpgsqlTypes.NpgsqlTsVector? Document { get; set; }
 }
 
 /// <summary>A stretch of recognised speech.</summary>

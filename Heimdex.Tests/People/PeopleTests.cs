@@ -61,6 +61,17 @@ public sealed class PeopleTests(HeimdexGraph graph)
         Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/people/{person}", Cancellation)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await bob.GetAsync($"/api/people/{person}/appearances", Cancellation)).StatusCode);
 
+        // Removing a photo re-matches: with one photo left the person is still found; with none, nowhere.
+        var photos = ready.GetProperty("photos").EnumerateArray().Select(p => p.GetProperty("id").GetGuid()).ToList();
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/people/{person}/photos/{photos[0]}", Cancellation)).StatusCode);
+        Assert.Equal(1, MatchedAt(await ScenesAsync(alice, before), 1, person));
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/people/{person}/photos/{photos[1]}", Cancellation)).StatusCode);
+        await WaitForScenesAsync(alice, before, s => s.All(scene => scene.GetProperty("faces").EnumerateArray().All(f => PersonOf(f) != person)),
+            "release of every match once the person has no photo");
+        Assert.False((await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("searchable").GetBoolean());
+        await AddPhotoAsync(alice, person, Face("obama_2.jpg"));
+        await WaitForScenesAsync(alice, before, s => MatchedAt(s, 1, person) == 1, "the person matched again from a new photo");
+
         Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/people/{person}", Cancellation)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync($"/api/people/{person}", Cancellation)).StatusCode);
         Assert.All(await ScenesAsync(alice, before), s => Assert.All(s.GetProperty("faces").EnumerateArray(), f => Assert.Null(PersonOf(f))));

@@ -1,16 +1,19 @@
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
 
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// One sentence embedding per scene from what is said and shown during it; a scene with neither is described by
-/// the video's title and description, so every scene can be found by meaning.
+/// Makes scenes searchable: a full-text document (title, what is shown and said, description) and one sentence
+/// embedding per scene from what is said and shown during it — a scene with neither is described by the video's
+/// title and description, so every scene can be found by meaning. API processes are told to reload the video.
 /// </summary>
-public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder) : IPipelineStage
+public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnectionMultiplexer redis) : IPipelineStage
 {
     public static string StageName => "embed";
 
@@ -26,12 +29,15 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder) : IPipeline
         for (var i = 0; i < scenes.Count; i++)
         {
             var scene = scenes[i];
+            scene.SearchText = SceneText(scene, speech, shown);
             embeddings.Add(new SceneEmbedding
             {
                 SceneId = scene.Id,
                 VideoId = video.Id,
                 Space = SentenceEncoder.Space,
-                Vector = encoder.Value.Embed(SceneText(video, scene, speech, shown)),
+                Vector = encoder.Value.Embed(scene.SearchText.Length > 0
+                    ? scene.SearchText
+                    : string.Join(". ", new[] { video.Title, video.Description }.Where(t => !string.IsNullOrWhiteSpace(t)))),
             });
             progress.Report((i + 1.0) / scenes.Count);
         }
@@ -40,15 +46,20 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder) : IPipeline
         await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && e.Space == SentenceEncoder.Space).ExecuteDeleteAsync(cancellationToken);
         context.Db.SceneEmbeddings.AddRange(embeddings);
         await context.Db.SaveChangesAsync(cancellationToken);
+        await context.Db.Database.ExecuteSqlAsync($"""
+            UPDATE "Scenes" s SET "Document" =
+                setweight(to_tsvector('english', v."Title"), 'A') ||
+                setweight(to_tsvector('english', coalesce(s."SearchText", '')), 'B') ||
+                setweight(to_tsvector('english', coalesce(v."Description", '')), 'C')
+            FROM "Videos" v WHERE v."Id" = s."VideoId" AND s."VideoId" = {video.Id}
+            """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await SceneChanges.PublishAsync(redis, video.Id);
         return StageOutcome.Done();
     }
 
-    public static string SceneText(Video video, Scene scene, IEnumerable<TranscriptSegment> speech, IEnumerable<OnScreenText> shown)
-    {
-        var lines = shown.Where(t => t.StartSeconds < scene.EndSeconds && t.EndSeconds > scene.StartSeconds).Select(t => t.Text)
-            .Concat(speech.Where(s => s.StartSeconds < scene.EndSeconds && s.EndSeconds > scene.StartSeconds).Select(s => s.Text))
-            .ToList();
-        return lines.Count > 0 ? string.Join(". ", lines) : string.Join(". ", new[] { video.Title, video.Description }.Where(t => !string.IsNullOrWhiteSpace(t)));
-    }
+    /// <summary>The lines shown and the words said while the scene is on screen.</summary>
+    public static string SceneText(Scene scene, IEnumerable<TranscriptSegment> speech, IEnumerable<OnScreenText> shown) => string.Join(". ",
+        shown.Where(t => t.StartSeconds < scene.EndSeconds && t.EndSeconds > scene.StartSeconds).Select(t => t.Text)
+            .Concat(speech.Where(s => s.StartSeconds < scene.EndSeconds && s.EndSeconds > scene.StartSeconds).Select(s => s.Text)));
 }

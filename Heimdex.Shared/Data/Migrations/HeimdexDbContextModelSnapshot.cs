@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+using NpgsqlTypes;
 
 #nullable disable
 
@@ -21,6 +22,7 @@ namespace Heimdex.Shared.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Heimdex.Shared.People.Person", b =>
@@ -350,6 +352,9 @@ namespace Heimdex.Shared.Data.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid");
 
+                    b.Property<NpgsqlTsVector>("Document")
+                        .HasColumnType("tsvector");
+
                     b.Property<int>("EndFrame")
                         .HasColumnType("integer");
 
@@ -360,6 +365,9 @@ namespace Heimdex.Shared.Data.Migrations
                         .HasColumnType("integer");
 
                     b.Property<string>("KeyframeKey")
+                        .HasColumnType("text");
+
+                    b.Property<string>("SearchText")
                         .HasColumnType("text");
 
                     b.Property<int>("StartFrame")
@@ -375,6 +383,15 @@ namespace Heimdex.Shared.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Document");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Document"), "gin");
+
+                    b.HasIndex("SearchText");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchText"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
 
                     b.HasIndex("VideoId", "Index")
                         .IsUnique();

@@ -1,0 +1,61 @@
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Search;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Heimdex.Api.Search;
+
+/// <summary>Fills the vector index from Postgres at start, then reloads each video the worker (or a delete) announces.</summary>
+public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneVectorIndex index, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Subscribe first: a video indexed while the rest loads is reloaded after, not missed.
+        await redis.GetSubscriber().SubscribeAsync(SceneChanges.Channel, (channel, message) =>
+        {
+            if (Guid.TryParse(message.ToString(), out var videoId))
+            {
+                _ = ReloadSafelyAsync(videoId, stoppingToken);
+            }
+        });
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var videos = await db.Videos.AsNoTracking().Select(v => v.Id).ToListAsync(stoppingToken);
+        foreach (var videoId in videos)
+        {
+            await ReloadAsync(db, videoId, stoppingToken);
+        }
+
+        logger.LogInformation("Vector index loaded: {Scenes} scenes of {Videos} videos", index.Count, videos.Count);
+    }
+
+    private async Task ReloadSafelyAsync(Guid videoId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await ReloadAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), videoId, cancellationToken);
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            logger.LogError(error, "Reloading the vectors of video {VideoId} failed", videoId);
+        }
+    }
+
+    private async Task ReloadAsync(HeimdexDbContext db, Guid videoId, CancellationToken cancellationToken)
+    {
+        var owner = await db.Videos.AsNoTracking().Where(v => v.Id == videoId).Select(v => (Guid?)v.OwnerId).FirstOrDefaultAsync(cancellationToken);
+        if (owner is null)
+        {
+            index.Remove(videoId);
+            return;
+        }
+
+        var scenes = await db.SceneEmbeddings.AsNoTracking().Where(e => e.VideoId == videoId && e.Space == SentenceEncoder.Space)
+            .Select(e => new { e.SceneId, e.Vector }).ToListAsync(cancellationToken);
+        index.Replace(owner.Value, videoId, scenes.Select(s => (s.SceneId, s.Vector)));
+    }
+}

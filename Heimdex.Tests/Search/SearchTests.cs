@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Heimdex.Tests.Pipeline;
+using Heimdex.Tests.Uploads;
+
+namespace Heimdex.Tests.Search;
+
+/// <summary>Scene search on indexed real media: words, typos, meaning, paging and isolation between users.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class SearchTests(HeimdexGraph graph)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private static async Task<Guid> IndexAsync(HttpClient client, string path, string title)
+    {
+        var id = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), Path.GetFileName(path), title);
+        var video = await PipelineTests.WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed", seconds: 300);
+        Assert.Equal("indexed", video.GetProperty("state").GetString());
+        return id;
+    }
+
+    private static async Task<JsonElement> SearchAsync(HttpClient client, string query, string extra = "") =>
+        await client.GetFromJsonAsync<JsonElement>($"/api/search?q={Uri.EscapeDataString(query)}{extra}", Cancellation);
+
+    private static List<JsonElement> Hits(JsonElement response) => [.. response.GetProperty("hits").EnumerateArray()];
+
+    [Fact]
+    public async Task Words_typos_and_meaning_find_the_right_scene_of_the_right_video_and_only_the_users_own()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        using var bob = graph.Client(graph.BobKey);
+        var talk = await IndexAsync(alice, await MediaFactory.SlideThenPhotoAsync("Stochastic gradient descent with momentum",
+            TestFiles.SharedMedia("faces", "obama_1.jpg"), TestFiles.SharedMedia("audio", "jfk.wav"), 11), "Lecture seven");
+        var cake = await IndexAsync(alice, await MediaFactory.SlideThenPhotoAsync("Chocolate cake recipes for beginners",
+            TestFiles.SharedMedia("faces", "biden_1.jpg"), TestFiles.SharedMedia("audio", "OSR_us_000_0034_8k.wav"), 11), "Baking class");
+        var deer = await IndexAsync(alice, TestFiles.TestVideo, "Forest footage");
+        var bobs = await IndexAsync(bob, TestFiles.TestVideo, "Bob's forest");
+
+        // Exact words: jfk's scene, at the time the words are said.
+        var words = Hits(await SearchAsync(alice, "ask not what your country can do"));
+        var top = words[0];
+        Assert.Equal(talk, top.GetProperty("videoId").GetGuid());
+        var transcript = await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{talk}/transcript", Cancellation);
+        var said = transcript.GetProperty("segments").EnumerateArray().Where(s => s.GetProperty("text").GetString()!.Contains("country")).ToList();
+        Assert.Contains(said, s => s.GetProperty("startSeconds").GetDouble() < top.GetProperty("endSeconds").GetDouble()
+                                   && s.GetProperty("endSeconds").GetDouble() > top.GetProperty("startSeconds").GetDouble());
+        Assert.Equal(JsonValueKind.Number, top.GetProperty("score").GetProperty("lexical").ValueKind);
+        Assert.Contains("<mark>", top.GetProperty("snippet").GetString());
+        Assert.EndsWith(FormattableString.Invariant($"#t={top.GetProperty("startSeconds").GetDouble():0.###},{top.GetProperty("endSeconds").GetDouble():0.###}"),
+            top.GetProperty("playbackUrl").GetString());
+        using var playback = await alice.GetAsync(top.GetProperty("playbackUrl").GetString()!.Split('#')[0], Cancellation);
+        Assert.Equal(HttpStatusCode.OK, playback.StatusCode);
+
+        // A typo still finds it, through trigram similarity.
+        var typo = Hits(await SearchAsync(alice, "contry"));
+        Assert.Equal(talk, typo[0].GetProperty("videoId").GetGuid());
+        Assert.Equal(JsonValueKind.Number, typo[0].GetProperty("score").GetProperty("fuzzy").ValueKind);
+
+        // Meaning without a shared word: the optimisation slide first, among three videos.
+        var meaning = Hits(await SearchAsync(alice, "optimizing the loss function"));
+        Assert.Equal(talk, meaning[0].GetProperty("videoId").GetGuid());
+        Assert.Equal(0, meaning[0].GetProperty("sceneIndex").GetInt32());
+        Assert.Contains(meaning, h => h.GetProperty("videoId").GetGuid() == cake || h.GetProperty("videoId").GetGuid() == deer);
+
+        // Another user's videos never appear, and theirs never appear to us.
+        Assert.DoesNotContain(Hits(await SearchAsync(bob, "ask not what your country can do")), h => h.GetProperty("videoId").GetGuid() != bobs);
+        Assert.DoesNotContain(Hits(await SearchAsync(alice, "forest footage")), h => h.GetProperty("videoId").GetGuid() == bobs);
+
+        // Pages follow the cursor without repeating a scene; videoId narrows to one video.
+        var first = await SearchAsync(alice, "optimizing the loss function", "&limit=2");
+        var second = await SearchAsync(alice, "optimizing the loss function", $"&limit=2&cursor={first.GetProperty("nextCursor").GetString()}");
+        Assert.Empty(Hits(first).Select(h => h.GetProperty("sceneId").GetGuid()).Intersect(Hits(second).Select(h => h.GetProperty("sceneId").GetGuid())));
+        Assert.All(Hits(await SearchAsync(alice, "country", $"&videoId={cake}")), h => Assert.Equal(cake, h.GetProperty("videoId").GetGuid()));
+
+        // Deleted videos leave search.
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{deer}", Cancellation)).StatusCode);
+        await Eventually.PollAsync(() => SearchAsync(alice, "Brandon Castellano copyright"),
+            r => Hits(r).All(h => h.GetProperty("videoId").GetGuid() != deer), "deleted video gone from search", seconds: 30);
+    }
+
+    [Fact]
+    public async Task A_query_that_cannot_be_searched_is_refused_with_the_reason()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+
+        using var empty = await alice.GetAsync("/api/search?q=%20", Cancellation);
+        using var cursor = await alice.GetAsync("/api/search?q=cake&cursor=bm90LWEtY3Vyc29y", Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, cursor.StatusCode);
+        Assert.Contains("cursor", await cursor.Content.ReadAsStringAsync(Cancellation));
+    }
+}
