@@ -9,6 +9,7 @@ using Heimdex.Shared;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Users;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;

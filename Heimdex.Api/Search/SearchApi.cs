@@ -5,6 +5,7 @@ using System.Text;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -135,7 +135,7 @@ public sealed class SentenceEncoder
         {
             var y = new float[tokens * Out];
             var blocks = (Out + RowsPerTask - 1) / RowsPerTask;
-            if ((long)tokens * In * Out < 2_000_000)
+            if ((long)tokens * In * Out < 300_000)
             {
                 for (var block = 0; block < blocks; block++)
                 {

@@ -8,11 +8,13 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- speech [--audio DIR] [--whisper-model PATH]
       dotnet run -c Release --project bench/Heimdex.Bench -- embed
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
+      dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
     embed     p50/p95 latency of the sentence encoder on search queries and on scene text
+    vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -22,6 +24,7 @@ var sizeMiB = 2048L;
 var media = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "video");
 var audio = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "audio");
 string? whisperModel = null;
+var sizes = new[] { 100_000, 1_000_000 };
 var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
 for (var i = 1; i < args.Length - 1; i++)
 {
@@ -33,6 +36,7 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--audio": audio = args[++i]; break;
         case "--whisper-model": whisperModel = args[++i]; break;
         case "--faces": faces = args[++i]; break;
+        case "--sizes": sizes = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]; break;
     }
 }
 
@@ -46,6 +50,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "speech":
         await new SpeechBenchmark(audio, whisperModel).RunAsync();
+        return 0;
+    case "vectors":
+        await new VectorSearchBenchmark(sizes).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Models;
+using Heimdex.Shared.Search;
+
+namespace Heimdex.Bench;
+
+/// <summary>
+/// The semantic part of search at library sizes no test reaches: synthetic 384-d scene embeddings (topics with
+/// scenes scattered around them) for one owner. Printed per size: index build time, memory per vector, p50/p95 of
+/// the exact SIMD scan and of the IVF index, recall@10 of IVF against exact, and the query-embedding step.
+/// </summary>
+public sealed class VectorSearchBenchmark(int[] sizes)
+{
+    public Task RunAsync()
+    {
+        var encoder = SentenceEncoder.Load(new ModelOptions());
+        var queryTexts = new[] { "optimizing the loss function", "a deer in the forest", "ask not what your country can do" };
+        foreach (var text in queryTexts)
+        {
+            encoder.Embed(text);
+        }
+
+        Report("query embedding", [.. Enumerable.Range(0, 60).Select(i => Time(() => encoder.Embed(queryTexts[i % queryTexts.Length])))], null);
+        Console.WriteLine($"{"scenes",9} {"part",-22} {"p50 ms",8} {"p95 ms",8}  notes");
+        foreach (var size in sizes)
+        {
+            var owner = Guid.NewGuid();
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            var vectors = SyntheticEmbeddings.Generate(size, SentenceEncoder.Dimensions, topics: Math.Max(50, size / 200), spread: 1.0f, seed: 5);
+            var exactOnly = new SceneVectorIndex(approximateAbove: int.MaxValue);
+            var approximate = new SceneVectorIndex(approximateAbove: size); // one build, once every vector is in
+            var videos = vectors.Chunk(50).Select(chunk => (Guid.NewGuid(), chunk.Select(v => (Guid.NewGuid(), v)).ToArray())).ToList();
+            foreach (var (video, scenes) in videos)
+            {
+                exactOnly.Replace(owner, video, scenes);
+            }
+
+            var stored = GC.GetTotalMemory(forceFullCollection: true) - before;
+            var clock = Stopwatch.StartNew();
+            foreach (var (video, scenes) in videos)
+            {
+                approximate.Replace(owner, video, scenes);
+            }
+
+            approximate.WaitForApproximateIndexes();
+            var build = clock.Elapsed.TotalSeconds;
+            var queries = SyntheticEmbeddings.Generate(100, SentenceEncoder.Dimensions, topics: Math.Max(50, size / 200), spread: 1.0f, seed: 5, skip: size);
+            var exactHits = new List<HashSet<Guid>>();
+            var exactTimes = queries.Select(q => Time(() => exactHits.Add([.. exactOnly.Search(owner, q, 10).Select(h => h.SceneId)]))).ToList();
+            var recall = 0.0;
+            var approximateTimes = queries.Select((q, i) => Time(() => recall += approximate.Search(owner, q, 10).Count(h => exactHits[i].Contains(h.SceneId)) / 10.0)).ToList();
+            Report($"{size,9} exact scan", exactTimes, $"{stored / (double)size:0} bytes per vector held");
+            Report($"{size,9} IVF", approximateTimes, $"recall@10 {recall / queries.Length:0.000}; build {build:0.0} s (all vectors, one owner)");
+            vectors = null;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static void Report(string what, List<double> milliseconds, string? notes)
+    {
+        milliseconds.Sort();
+        Console.WriteLine($"{what,-32} {milliseconds[milliseconds.Count / 2],8:0.00} {milliseconds[(int)(milliseconds.Count * 0.95)],8:0.00}  {notes}");
+    }
+}
