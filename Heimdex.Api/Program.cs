@@ -39,7 +39,7 @@ builder.Services.AddScoped<VideoIntake>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
 builder.Services.AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value));
-builder.Services.AddSingleton<SceneVectorIndex>();
+builder.Services.AddSingleton<SceneIndexes>();
 builder.Services.AddHostedService<SceneIndexLoader>();
 // Uploads stream straight to storage and enforce their own limit while they do.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);

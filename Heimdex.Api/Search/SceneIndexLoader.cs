@@ -7,7 +7,7 @@ using StackExchange.Redis;
 namespace Heimdex.Api.Search;
 
 /// <summary>Fills the vector index from Postgres at start, then reloads each video the worker (or a delete) announces.</summary>
-public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneVectorIndex index, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
+public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,7 +29,8 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneVectorInd
             await ReloadAsync(db, videoId, stoppingToken);
         }
 
-        logger.LogInformation("Vector index loaded: {Scenes} scenes of {Videos} videos", index.Count, videos.Count);
+        logger.LogInformation("Vector indexes loaded: {Scenes} text and {Pictures} visual vectors of {Videos} videos",
+            indexes.Text.Count, indexes.Visual.Count, videos.Count);
     }
 
     private async Task ReloadSafelyAsync(Guid videoId, CancellationToken cancellationToken)
@@ -50,12 +51,16 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneVectorInd
         var owner = await db.Videos.AsNoTracking().Where(v => v.Id == videoId).Select(v => (Guid?)v.OwnerId).FirstOrDefaultAsync(cancellationToken);
         if (owner is null)
         {
-            index.Remove(videoId);
+            indexes.Text.Remove(videoId);
+            indexes.Visual.Remove(videoId);
             return;
         }
 
         var scenes = await db.SceneEmbeddings.AsNoTracking().Where(e => e.VideoId == videoId && e.Space == SentenceEncoder.Space)
             .Select(e => new { e.SceneId, e.Vector }).ToListAsync(cancellationToken);
-        index.Replace(owner.Value, videoId, scenes.Select(s => (s.SceneId, s.Vector)));
+        indexes.Text.Replace(owner.Value, videoId, scenes.Select(s => (s.SceneId, s.Vector)));
+        var frames = await db.SceneFrames.AsNoTracking().Where(f => f.VideoId == videoId)
+            .Select(f => new { f.SceneId, f.Descriptor }).ToListAsync(cancellationToken);
+        indexes.Visual.Replace(owner.Value, videoId, frames.Select(f => (f.SceneId, f.Descriptor)));
     }
 }

@@ -13,7 +13,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Heimdex.Api.Search;
 
 /// <summary>A hit's score: the fused total and the part each ranking contributed (null where it did not find the scene).</summary>
-public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic);
+public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic, double? Visual = null);
 
 public sealed record SearchHit(
     Guid VideoId, string VideoTitle, Guid SceneId, int SceneIndex, double StartSeconds, double EndSeconds,
@@ -34,7 +34,12 @@ public static class SearchApi
     /// <summary>pg_trgm's default (0.6) misses a one-letter typo in a short word ("contry" is 0.57 like "country").</summary>
     private const string WordSimilarityThreshold = "0.45";
 
-    public sealed record SearchServices(HeimdexDbContext Db, SceneVectorIndex Index, LoadedModel<SentenceEncoder> Encoder);
+    public const long MaxImageBytes = 20 * 1024 * 1024;
+
+    /// <summary>Visual descriptors this alike are the same or a near-duplicate picture (re-encoded, resized, re-coloured).</summary>
+    public const float MinVisualSimilarity = 0.85f;
+
+    public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, LoadedModel<SentenceEncoder> Encoder);
 
     private sealed record Ranked(Guid SceneId, double Value);
 
@@ -49,6 +54,14 @@ public static class SearchApi
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
                              "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream).");
+        search.MapPost("image", SearchByImageAsync)
+            .WithName("SearchScenesByImage")
+            .WithSummary("Find scenes that look like an image")
+            .WithDescription("Multipart form with the image in `file` (JPEG, PNG or WebP). Finds the same or near-duplicate frames, " +
+                             "robust to resizing and recompression; `score.visual` is the descriptor similarity (0.85–1).")
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return search;
     }
 
@@ -106,7 +119,7 @@ public static class SearchApi
             ORDER BY 2 DESC, 1 LIMIT {CandidatesPerRanking}
             """).ToListAsync(cancellationToken);
         await fuzzyTransaction.CommitAsync(cancellationToken);
-        var semantic = services.Index.Search(owner, services.Encoder.Value.Embed(query), CandidatesPerRanking, videoId)
+        var semantic = services.Indexes.Text.Search(owner, services.Encoder.Value.Embed(query), CandidatesPerRanking, videoId)
             .Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
         if (personId is not null || from is not null || to is not null)
         {
@@ -122,6 +135,53 @@ public static class SearchApi
 
         var fused = Fuse(lexical, fuzzy, semantic);
         var page = fused.Skip(offset).Take(limit).ToList();
+        var hits = await HitsAsync(db, owner, anyWord, page, cancellationToken);
+        var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
+        return TypedResults.Ok(new SearchResponse(query, hits, next));
+    }
+
+    /// <summary>
+    /// Scenes with a sampled frame that looks like the image (visual descriptor cosine at or above
+    /// <see cref="MinVisualSimilarity"/>), most alike first.
+    /// </summary>
+    private static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchByImageAsync(
+        IFormFile? file, ClaimsPrincipal user, [AsParameters] SearchServices services, CancellationToken cancellationToken, int limit = 20)
+    {
+        if (file is null || file.Length == 0 || file.Length > MaxImageBytes || limit is < 1 or > 100)
+        {
+            return TypedResults.Problem($"Send one image (JPEG, PNG or WebP, at most {MaxImageBytes / 1024 / 1024} MiB) as the form field `file`; limit is 1–100.",
+                statusCode: 400, title: "Unusable image search");
+        }
+
+        float[] descriptor;
+        await using (var content = file.OpenReadStream())
+        {
+            try
+            {
+                using var data = SkiaSharp.SKData.Create(content);
+                descriptor = VisualDescriptor.Compute(data);
+            }
+            catch (InvalidDataException)
+            {
+                return TypedResults.Problem("The file is not an image that can be decoded (JPEG, PNG or WebP).", statusCode: 415, title: "Unsupported image");
+            }
+        }
+
+        var owner = user.UserId();
+        // Several frames per scene: the scene scores as its most alike frame.
+        var alike = services.Indexes.Visual.Search(owner, descriptor, limit * 8)
+            .Where(hit => hit.Similarity >= MinVisualSimilarity)
+            .GroupBy(hit => hit.SceneId).Select(scene => (SceneId: scene.Key, Similarity: scene.Max(hit => hit.Similarity)))
+            .OrderByDescending(scene => scene.Similarity).ThenBy(scene => scene.SceneId).Take(limit)
+            .Select(scene => (scene.SceneId, new SearchScore(scene.Similarity, null, null, null, scene.Similarity)))
+            .ToList();
+        return TypedResults.Ok(new SearchResponse(file.FileName, await HitsAsync(services.Db, owner, "", alike, cancellationToken), null));
+    }
+
+    /// <summary>A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), thumbnail and playback URLs.</summary>
+    private static async Task<List<SearchHit>> HitsAsync(
+        HeimdexDbContext db, Guid owner, string anyWord, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
+    {
         var pageIds = page.Select(p => p.SceneId).ToArray();
         var details = (await db.Database.SqlQuery<Detail>($"""
             SELECT s."Id" AS "SceneId", s."VideoId", v."Title", s."Index" AS "SceneIndex", s."StartSeconds", s."EndSeconds", s."ThumbnailKey",
@@ -130,16 +190,14 @@ public static class SearchApi
             FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
             WHERE s."Id" = ANY({pageIds}) AND v."OwnerId" = {owner}
             """).ToListAsync(cancellationToken)).ToDictionary(d => d.SceneId);
-        var hits = page.Where(p => details.ContainsKey(p.SceneId)).Select(p =>
+        return [.. page.Where(p => details.ContainsKey(p.SceneId)).Select(p =>
         {
             var d = details[p.SceneId];
             var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={d.StartSeconds:0.###},{d.EndSeconds:0.###}");
             return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, p.Score, d.Snippet,
                 d.ThumbnailKey is null ? null : $"/api/videos/{d.VideoId}/scenes/{d.SceneIndex}/thumbnail",
                 $"/api/videos/{d.VideoId}/stream{fragment}");
-        }).ToList();
-        var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
-        return TypedResults.Ok(new SearchResponse(query, hits, next));
+        })];
     }
 
     /// <summary>Reciprocal rank fusion: each ranking adds 1 / (K + rank) for the scenes it found; ties broken by scene id, so pages are stable.</summary>

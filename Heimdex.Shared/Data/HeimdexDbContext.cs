@@ -21,6 +21,7 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
     public DbSet<OnScreenText> OnScreenTexts => Set<OnScreenText>();
     public DbSet<Face> Faces => Set<Face>();
     public DbSet<SceneEmbedding> SceneEmbeddings => Set<SceneEmbedding>();
+    public DbSet<SceneFrame> SceneFrames => Set<SceneFrame>();
     public DbSet<Person> People => Set<Person>();
     public DbSet<PersonPhoto> PersonPhotos => Set<PersonPhoto>();
 
@@ -82,6 +83,11 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
             face.HasOne<Video>().WithMany().HasForeignKey(f => f.VideoId).OnDelete(DeleteBehavior.Cascade);
             face.HasOne<Scene>().WithMany().HasForeignKey(f => f.SceneId).OnDelete(DeleteBehavior.Cascade);
             face.HasOne<Person>().WithMany().HasForeignKey(f => f.PersonId).OnDelete(DeleteBehavior.SetNull);
+        });
+        model.Entity<SceneFrame>(frame =>
+        {
+            frame.HasIndex(f => f.VideoId);
+            frame.HasOne<Scene>().WithMany().HasForeignKey(f => f.SceneId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<SceneEmbedding>(embedding =>
         {

@@ -162,3 +162,17 @@ public sealed class SceneEmbedding
 
     public required float[] Vector { get; init; }
 }
+
+/// <summary>A frame sampled every few seconds, with its visual descriptor: what search by image compares against.</summary>
+public sealed class SceneFrame
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    public Guid VideoId { get; init; }
+
+    public Guid SceneId { get; init; }
+
+    public double Seconds { get; init; }
+
+    public required float[] Descriptor { get; init; }
+}

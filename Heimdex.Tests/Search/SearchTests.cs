@@ -73,6 +73,19 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.Empty(Hits(first).Select(h => h.GetProperty("sceneId").GetGuid()).Intersect(Hits(second).Select(h => h.GetProperty("sceneId").GetGuid())));
         Assert.All(Hits(await SearchAsync(alice, "country", $"&videoId={cake}")), h => Assert.Equal(cake, h.GetProperty("videoId").GetGuid()));
 
+        // A frame of the deer footage, smaller and recompressed, finds its scene; bob's copy is never among alice's hits.
+        var frame = Path.Combine(Directory.CreateTempSubdirectory("heimdex-frame-").FullName, "frame.jpg");
+        Assert.Equal(0, (await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", "9.9", "-i", TestFiles.TestVideo,
+            "-frames:v", "1", "-vf", "scale=320:-2", "-q:v", "25", "-y", frame)).ExitCode);
+        using var image = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(frame, Cancellation)), "file", "frame.jpg" } };
+        using var byImage = await alice.PostAsync("/api/search/image", image, Cancellation);
+        var pictures = Hits(await byImage.Content.ReadFromJsonAsync<JsonElement>(Cancellation));
+        Assert.Equal(deer, pictures[0].GetProperty("videoId").GetGuid());
+        Assert.InRange(9.9, pictures[0].GetProperty("startSeconds").GetDouble(), pictures[0].GetProperty("endSeconds").GetDouble());
+        Assert.All(pictures, h => Assert.NotEqual(bobs, h.GetProperty("videoId").GetGuid()));
+        using var notImage = new MultipartFormDataContent { { new ByteArrayContent("plain text"u8.ToArray()), "file", "frame.jpg" } };
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await alice.PostAsync("/api/search/image", notImage, Cancellation)).StatusCode);
+
         // Deleted videos leave search.
         Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{deer}", Cancellation)).StatusCode);
         await Eventually.PollAsync(() => SearchAsync(alice, "Brandon Castellano copyright"),

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
@@ -24,6 +25,16 @@ public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore 
 {
     /// <summary>A retry or a resume of this run (not a first attempt or a reprocess): checkpointed work may be kept.</summary>
     public bool IsResuming => Attempt > 1;
+
+    /// <summary>Replaces a stage's rows for the video in one transaction: a rerun never duplicates them, a failure keeps the old ones.</summary>
+    public async Task ReplaceRowsAsync<T>(IQueryable<T> existing, IEnumerable<T> rows, CancellationToken cancellationToken) where T : class
+    {
+        await using var transaction = await Db.Database.BeginTransactionAsync(cancellationToken);
+        await existing.ExecuteDeleteAsync(cancellationToken);
+        Db.AddRange(rows);
+        await Db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     /// <summary>A fresh URL ffmpeg can stream the original from (with range requests), valid for the stage's run.</summary>
     public Task<string> OriginalUrlAsync() => Store.PresignGetAsync(StorageKeys.VideoOriginal(Video.Id), TimeSpan.FromHours(6));

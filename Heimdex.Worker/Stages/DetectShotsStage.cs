@@ -55,11 +55,7 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
             })
             .ToList();
 
-        await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
-        await context.Db.Scenes.Where(s => s.VideoId == video.Id).ExecuteDeleteAsync(cancellationToken);
-        context.Db.Scenes.AddRange(scenes);
-        await context.Db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await context.ReplaceRowsAsync(context.Db.Scenes.Where(s => s.VideoId == video.Id), scenes, cancellationToken);
         return StageOutcome.Done();
     }
 }

@@ -38,11 +38,7 @@ public sealed class FacesStage(LoadedModel<FaceAnalyzer> faces) : IPipelineStage
             progress.Report((i + 1.0) / scenes.Count);
         }
 
-        await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
-        await context.Db.Faces.Where(f => f.VideoId == video.Id).ExecuteDeleteAsync(cancellationToken);
-        context.Db.Faces.AddRange(found);
-        await context.Db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await context.ReplaceRowsAsync(context.Db.Faces.Where(f => f.VideoId == video.Id), found, cancellationToken);
         return StageOutcome.Done();
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Storage;
+using Heimdex.Shared.Videos;
 using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
@@ -8,12 +10,36 @@ using Microsoft.Extensions.Options;
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// One representative frame per scene (its middle), stored full size and as a thumbnail. Each scene is saved as it
-/// is done, so a resumed run only does the scenes that are left.
+/// One representative frame per scene (its middle), stored full size and as a thumbnail; each scene is saved as it
+/// is done, so a resumed run only does the scenes that are left. Then one pass samples a frame every
+/// <see cref="SampleSeconds"/> seconds, tiny and grey, for the visual descriptors search by image compares against.
 /// </summary>
 public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
 {
     public static string StageName => "keyframes";
+
+    /// <summary>How often a frame is sampled for search by image.</summary>
+    public const double SampleSeconds = 2;
+
+    private async Task SampleFramesAsync(StageContext context, List<Scene> scenes, string url, CancellationToken cancellationToken)
+    {
+        var frames = new List<SceneFrame>();
+        var size = VisualDescriptor.Size;
+        var rate = (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture);
+        var sampled = 0;
+        await ffmpeg.RunAsync(
+            ["-i", url, "-map", "0:v:0", "-vf", $"fps={rate},scale={size}:{size}:flags=bilinear,format=gray", "-f", "rawvideo", "pipe:1"],
+            (output, token) => ShotDetector.ReadFramesAsync(output, size * size, frame =>
+            {
+                var seconds = sampled++ * SampleSeconds;
+                if (scenes.LastOrDefault(s => s.StartSeconds <= seconds) is { } scene)
+                {
+                    frames.Add(new SceneFrame { VideoId = scene.VideoId, SceneId = scene.Id, Seconds = seconds, Descriptor = VisualDescriptor.FromGrey(frame) });
+                }
+            }, token),
+            cancellationToken);
+        await context.ReplaceRowsAsync(context.Db.SceneFrames.Where(f => f.VideoId == context.Video.Id), frames, cancellationToken);
+    }
 
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
@@ -40,8 +66,10 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
                 await context.Db.SaveChangesAsync(cancellationToken);
             }
 
-            progress.Report((double)++done / scenes.Count);
+            progress.Report(0.9 * ++done / scenes.Count);
         }
+
+        await SampleFramesAsync(context, scenes, url, cancellationToken);
 
         return StageOutcome.Done(StorageKeys.VideoPrefix(video.Id) + "keyframes/", StorageKeys.VideoPrefix(video.Id) + "thumbnails/");
     }

@@ -63,11 +63,7 @@ public sealed class OcrStage(LoadedModel<TesseractOcr> ocr) : IPipelineStage
             progress.Report((i + 1.0) / scenes.Count);
         }
 
-        await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
-        await context.Db.OnScreenTexts.Where(t => t.VideoId == video.Id).ExecuteDeleteAsync(cancellationToken);
-        context.Db.OnScreenTexts.AddRange(texts);
-        await context.Db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await context.ReplaceRowsAsync(context.Db.OnScreenTexts.Where(t => t.VideoId == video.Id), texts, cancellationToken);
         return StageOutcome.Done();
     }
 

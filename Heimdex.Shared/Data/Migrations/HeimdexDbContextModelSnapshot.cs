@@ -422,6 +422,33 @@ namespace Heimdex.Shared.Data.Migrations
                     b.ToTable("SceneEmbeddings");
                 });
 
+            modelBuilder.Entity("Heimdex.Shared.Videos.SceneFrame", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<float[]>("Descriptor")
+                        .IsRequired()
+                        .HasColumnType("real[]");
+
+                    b.Property<Guid>("SceneId")
+                        .HasColumnType("uuid");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<Guid>("VideoId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SceneId");
+
+                    b.HasIndex("VideoId");
+
+                    b.ToTable("SceneFrames");
+                });
+
             modelBuilder.Entity("Heimdex.Shared.Videos.TranscriptSegment", b =>
                 {
                     b.Property<Guid>("Id")
@@ -645,6 +672,15 @@ namespace Heimdex.Shared.Data.Migrations
                 });
 
             modelBuilder.Entity("Heimdex.Shared.Videos.SceneEmbedding", b =>
+                {
+                    b.HasOne("Heimdex.Shared.Videos.Scene", null)
+                        .WithMany()
+                        .HasForeignKey("SceneId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Heimdex.Shared.Videos.SceneFrame", b =>
                 {
                     b.HasOne("Heimdex.Shared.Videos.Scene", null)
                         .WithMany()
