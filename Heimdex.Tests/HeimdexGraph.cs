@@ -60,7 +60,8 @@ public sealed class HeimdexGraph : IAsyncLifetime
             ["Pipeline__RetryDelaysSeconds__0"] = "1",
             ["Pipeline__RetryDelaysSeconds__1"] = "1",
             ["Pipeline__HeartbeatInterval"] = "00:00:01",
-            ["Pipeline__HeartbeatTimeout"] = "00:00:08",
+            // Long enough that a worker busy with CPU-bound stages on two cores is never taken for dead.
+            ["Pipeline__HeartbeatTimeout"] = "00:00:30",
             ["Pipeline__WatchdogInterval"] = "00:00:02",
             ["Pipeline__StallTimeout"] = "00:01:30",
         });
@@ -116,7 +117,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
             .ToList();
     }
 
-    private async Task<string> CreateUserAsync(string name)
+    public async Task<string> CreateUserAsync(string name)
     {
         using var admin = Client(AdminKey);
         using var response = await admin.PostAsJsonAsync("/api/users", new { name });
