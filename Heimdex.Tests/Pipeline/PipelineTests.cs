@@ -21,6 +21,11 @@ public sealed class PipelineTests(HeimdexGraph graph)
     public static Task<JsonElement> WaitForAsync(HttpClient client, Guid id, Func<JsonElement, bool> condition, string what, int seconds = 180) =>
         Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}", Cancellation), condition, $"'{what}' for video {id}", seconds);
 
+    /// <summary>Asks for a reprocess, waiting out 409 answers: the API refuses while a stage of the video is still running.</summary>
+    private static Task<HttpResponseMessage> ReprocessAsync(HttpClient client, Guid id, string fromStage) =>
+        Eventually.PollAsync(() => client.PostAsync($"/api/videos/{id}/reprocess?fromStage={fromStage}", null, Cancellation),
+            response => response.StatusCode != HttpStatusCode.Conflict, $"reprocess of video {id} accepted", seconds: 60);
+
     private static Task<JsonElement> WaitForEndAsync(HttpClient client, Guid id) =>
         WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed or failed");
 
@@ -134,7 +139,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
 
         using var unknown = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=nonsense", null, Cancellation);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
-        using var accepted = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=keyframes", null, Cancellation);
+        using var accepted = await ReprocessAsync(alice, id, "keyframes");
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var after = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed"
             && Stage(v, "finalize").GetProperty("startedAt").GetDateTimeOffset() > Stage(before, "finalize").GetProperty("startedAt").GetDateTimeOffset(), "reprocessed");
@@ -153,7 +158,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
         using var s3 = graph.Storage.CreateClient();
         await s3.DeleteObjectAsync(graph.Storage.Bucket, StorageKeys.VideoOriginal(id), Cancellation); // storage lost the file
 
-        (await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=validate", null, Cancellation)).EnsureSuccessStatusCode();
+        (await ReprocessAsync(alice, id, "validate")).EnsureSuccessStatusCode();
         var failed = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed after its retries");
 
         Assert.StartsWith("validate failed after every retry", failed.GetProperty("error").GetString());
