@@ -20,8 +20,10 @@ public sealed class PeopleMatcher(IOptions<PeopleOptions> options)
         var changed = 0;
         foreach (var video in videos)
         {
-            // A video at a time keeps a large library's face embeddings out of memory all at once.
-            foreach (var face in await db.Faces.Where(f => f.VideoId == video).ToListAsync(cancellationToken))
+            // A video at a time keeps a large library's face embeddings out of memory all at once. Only these faces are
+            // let go afterwards: the context may be a pipeline stage's, whose video and stage rows must stay tracked.
+            var faces = await db.Faces.Where(f => f.VideoId == video).ToListAsync(cancellationToken);
+            foreach (var face in faces)
             {
                 var person = FaceMatching.BestPerson(face.Embedding, people, options.Value.MatchThreshold);
                 if (face.PersonId != person)
@@ -32,7 +34,7 @@ public sealed class PeopleMatcher(IOptions<PeopleOptions> options)
             }
 
             await db.SaveChangesAsync(cancellationToken);
-            db.ChangeTracker.Clear();
+            faces.ForEach(face => db.Entry(face).State = EntityState.Detached);
         }
 
         return changed;
