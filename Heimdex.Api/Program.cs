@@ -8,7 +8,9 @@ using Heimdex.Shared.Uploads;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.People;
 using Heimdex.Shared.Search;
 using Heimdex.Shared.Users;
 using Microsoft.Extensions.Options;
@@ -38,15 +40,19 @@ builder.Services.AddScoped<OriginalStore>();
 builder.Services.AddScoped<VideoIntake>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
-builder.Services.AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value));
+builder.Services
+    .AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value))
+    .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value));
+builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<SceneIndexes>();
 builder.Services.AddHostedService<SceneIndexLoader>();
 // Uploads stream straight to storage and enforce their own limit while they do.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
 var app = builder.Build();
-// Search embeds every query: an API without its encoder refuses to start, saying what is missing.
-if (app.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().FindProblems().ToList() is { Count: > 0 } problems)
+// Search embeds every query and reads the faces of query images: an API without those models refuses to start, saying what is missing.
+if (app.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().FindProblems()
+        .Concat(app.Services.GetRequiredService<LoadedModel<FaceAnalyzer>>().FindProblems()).ToList() is { Count: > 0 } problems)
 {
     await Console.Error.WriteLineAsync($"The Heimdex API cannot start; it needs:\n  - {string.Join("\n  - ", problems)}");
     return ServiceExitCodes.Misconfigured;

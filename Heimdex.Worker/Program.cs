@@ -7,7 +7,7 @@ using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Users;
 using Heimdex.Worker.Engines;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 using Heimdex.Worker.People;
 using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Speech;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Amazon.S3.Model;
+using Heimdex.Api.Uploads;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Storage;
@@ -121,25 +122,12 @@ public static class PeopleApi
             return TypedResults.NotFound();
         }
 
-        if (file is null || file.Length == 0)
+        if (!ImageSniffer.TryAccept(file, MaxPhotoBytes, out var contentType, out var problem))
         {
-            return TypedResults.Problem("Send the photo as a multipart form field named `file`.", statusCode: 400, title: "No photo");
-        }
-
-        if (file.Length > MaxPhotoBytes)
-        {
-            return TypedResults.Problem($"A reference photo may be at most {MaxPhotoBytes / 1024 / 1024} MiB.", statusCode: 413, title: "Photo too large");
+            return problem;
         }
 
         await using var content = file.OpenReadStream();
-        var head = new byte[16];
-        var read = await content.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
-        if (ImageSniffer.ContentType(head.AsSpan(0, read)) is not { } contentType)
-        {
-            return TypedResults.Problem("The file is not a JPEG, PNG or WebP image.", statusCode: 415, title: "Unsupported photo");
-        }
-
-        content.Position = 0;
         var photo = new PersonPhoto { PersonId = id, ContentType = contentType };
         await services.Store.S3.PutObjectAsync(new PutObjectRequest
         {

@@ -29,8 +29,8 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
             await ReloadAsync(db, videoId, stoppingToken);
         }
 
-        logger.LogInformation("Vector indexes loaded: {Scenes} text and {Pictures} visual vectors of {Videos} videos",
-            indexes.Text.Count, indexes.Visual.Count, videos.Count);
+        logger.LogInformation("Vector indexes loaded: {Scenes} text, {Pictures} visual and {Faces} face vectors of {Videos} videos",
+            indexes.Text.Count, indexes.Visual.Count, indexes.Faces.Count, videos.Count);
     }
 
     private async Task ReloadSafelyAsync(Guid videoId, CancellationToken cancellationToken)
@@ -53,6 +53,7 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
         {
             indexes.Text.Remove(videoId);
             indexes.Visual.Remove(videoId);
+            indexes.Faces.Remove(videoId);
             return;
         }
 
@@ -62,5 +63,8 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
         var frames = await db.SceneFrames.AsNoTracking().Where(f => f.VideoId == videoId)
             .Select(f => new { f.SceneId, f.Descriptor }).ToListAsync(cancellationToken);
         indexes.Visual.Replace(owner.Value, videoId, frames.Select(f => (f.SceneId, f.Descriptor)));
+        var faces = await db.Faces.AsNoTracking().Where(f => f.VideoId == videoId)
+            .Select(f => new { f.SceneId, f.Embedding }).ToListAsync(cancellationToken);
+        indexes.Faces.Replace(owner.Value, videoId, faces.Select(f => (f.SceneId, f.Embedding)));
     }
 }

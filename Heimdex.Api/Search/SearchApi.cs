@@ -2,24 +2,35 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text;
+using Heimdex.Api.Uploads;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
+using Heimdex.Shared.People;
 using Heimdex.Shared.Search;
 using Heimdex.Shared.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
 
 namespace Heimdex.Api.Search;
 
-/// <summary>A hit's score: the fused total and the part each ranking contributed (null where it did not find the scene).</summary>
-public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic, double? Visual = null);
+/// <summary>
+/// A hit's score: the reciprocal-rank-fused total and, per ranking, what it contributed to the total (text search) or
+/// the similarity it found (image search: visual, face); null where that ranking did not find the scene.
+/// </summary>
+public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic, double? Visual = null, double? Face = null);
 
 public sealed record SearchHit(
     Guid VideoId, string VideoTitle, Guid SceneId, int SceneIndex, double StartSeconds, double EndSeconds,
     SearchScore Score, string Snippet, string? ThumbnailUrl, string PlaybackUrl);
 
 public sealed record SearchResponse(string Query, IReadOnlyList<SearchHit> Hits, string? NextCursor);
+
+/// <summary>Scenes like an image; <c>FacesSearched</c> counts the faces in it large and sharp enough to recognise someone by.</summary>
+public sealed record ImageSearchResponse(string FileName, int FacesSearched, IReadOnlyList<SearchHit> Hits);
 
 /// <summary>
 /// Scene search: Postgres full-text (weighted, English stemming), trigram word similarity (typos) and the query's
@@ -31,6 +42,9 @@ public static class SearchApi
     private const int FusionK = 60;
     private const int CandidatesPerRanking = 200;
 
+    /// <summary>With a person or date filter the vector candidates are filtered afterwards, so more are drawn.</summary>
+    private const int FilteredSemanticCandidates = 5 * CandidatesPerRanking;
+
     /// <summary>pg_trgm's default (0.6) misses a one-letter typo in a short word ("contry" is 0.57 like "country").</summary>
     private const string WordSimilarityThreshold = "0.45";
 
@@ -41,7 +55,12 @@ public static class SearchApi
 
     public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, LoadedModel<SentenceEncoder> Encoder);
 
+    public sealed record ImageSearchServices(HeimdexDbContext Db, SceneIndexes Indexes, LoadedModel<FaceAnalyzer> Faces, IOptions<PeopleOptions> People);
+
     private sealed record Ranked(Guid SceneId, double Value);
+
+    /// <summary>A candidate of one ranking (0 words, 1 near spellings, 2 meaning) within the search's scope.</summary>
+    private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet);
 
@@ -56,11 +75,15 @@ public static class SearchApi
                              "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream).");
         search.MapPost("image", SearchByImageAsync)
             .WithName("SearchScenesByImage")
-            .WithSummary("Find scenes that look like an image")
-            .WithDescription("Multipart form with the image in `file` (JPEG, PNG or WebP). Finds the same or near-duplicate frames, " +
-                             "robust to resizing and recompression; `score.visual` is the descriptor similarity (0.85–1).")
+            .WithSummary("Find scenes that look like an image, or show the faces in it")
+            .WithDescription("Multipart form with the image in `file` (JPEG, PNG or WebP, at most 20 MiB). Finds scenes with the same or a " +
+                             "near-duplicate frame (robust to resizing and recompression; `score.visual` is the descriptor similarity, " +
+                             "0.85–1) and, when the image shows faces large and sharp enough to recognise, scenes where those faces " +
+                             "appear (`score.face` is the face similarity, from the people match threshold up). Both rankings are " +
+                             "fused by reciprocal rank into `score.total`; `facesSearched` says how many faces were used. `limit` 1–100.")
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return search;
     }
@@ -98,42 +121,39 @@ public static class SearchApi
         var anyWord = (await db.Database.SqlQuery<string>($"""
             SELECT replace(websearch_to_tsquery('english', {query})::text, ' & ', ' | ') AS "Value"
             """).ToListAsync(cancellationToken)).Single();
-        var lexical = await db.Database.SqlQuery<Ranked>($"""
-            SELECT s."Id" AS "SceneId", ts_rank_cd(s."Document", to_tsquery('english', {anyWord}))::float8 AS "Value"
-            FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
-            WHERE v."OwnerId" = {owner} AND s."Document" @@ to_tsquery('english', {anyWord})
-              AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
-              AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-              AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})
-            ORDER BY 2 DESC, 1 LIMIT {CandidatesPerRanking}
-            """).ToListAsync(cancellationToken);
-        await using var fuzzyTransaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT set_config('pg_trgm.word_similarity_threshold', {WordSimilarityThreshold}, true)", cancellationToken);
-        var fuzzy = await db.Database.SqlQuery<Ranked>($"""
-            SELECT s."Id" AS "SceneId", word_similarity({query}, s."SearchText")::float8 AS "Value"
-            FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
-            WHERE v."OwnerId" = {owner} AND {query} <% s."SearchText"
-              AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
-              AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-              AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})
-            ORDER BY 2 DESC, 1 LIMIT {CandidatesPerRanking}
-            """).ToListAsync(cancellationToken);
-        await fuzzyTransaction.CommitAsync(cancellationToken);
-        var semantic = services.Indexes.Text.Search(owner, services.Encoder.Value.Embed(query), CandidatesPerRanking, videoId)
-            .Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
-        if (personId is not null || from is not null || to is not null)
-        {
-            var ids = semantic.Select(s => s.SceneId).ToArray();
-            var allowed = (await db.Database.SqlQuery<Guid>($"""
-                SELECT s."Id" AS "Value" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
-                WHERE s."Id" = ANY({ids})
-                  AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})
-                """).ToListAsync(cancellationToken)).ToHashSet();
-            semantic = [.. semantic.Where(s => allowed.Contains(s.SceneId))];
-        }
+        var filtered = personId is not null || from is not null || to is not null;
+        var nearest = services.Indexes.Text.Search(owner, services.Encoder.Value.Embed(query),
+            filtered ? FilteredSemanticCandidates : CandidatesPerRanking, videoId);
+        var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
 
-        var fused = Fuse(lexical, fuzzy, semantic);
+        // One statement, one scope: the caller's scenes under every filter, ranked by words and by near spellings, and
+        // the vector index's nearest scenes checked against the same scope (NOT MATERIALIZED keeps each use on its index).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT set_config('pg_trgm.word_similarity_threshold', {WordSimilarityThreshold}, true)", cancellationToken);
+        var candidates = await db.Database.SqlQuery<Candidate>($"""
+            WITH scope AS NOT MATERIALIZED (
+                SELECT s."Id", s."Document", s."SearchText" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
+                WHERE v."OwnerId" = {owner}
+                  AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
+                  AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
+                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to}))
+            (SELECT 0 AS "Ranking", "Id" AS "SceneId", ts_rank_cd("Document", to_tsquery('english', {anyWord}))::float8 AS "Value"
+             FROM scope WHERE "Document" @@ to_tsquery('english', {anyWord}) ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+            UNION ALL
+            (SELECT 1, "Id", word_similarity({query}, "SearchText")::float8
+             FROM scope WHERE {query} <% "SearchText" ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+            UNION ALL
+            SELECT 2, "Id", 0 FROM scope WHERE "Id" = ANY({nearestIds})
+            """).ToListAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        List<Ranked> RankedBy(int ranking) =>
+            [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
+        var inScope = candidates.Where(c => c.Ranking == 2).Select(c => c.SceneId).ToHashSet();
+        var semantic = nearest.Where(hit => inScope.Contains(hit.SceneId)).Take(CandidatesPerRanking)
+            .Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
+        var fused = Fuse(RankedBy(0), RankedBy(1), semantic)
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2]))).ToList();
         var page = fused.Skip(offset).Take(limit).ToList();
         var hits = await HitsAsync(db, owner, anyWord, page, cancellationToken);
         var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
@@ -142,41 +162,57 @@ public static class SearchApi
 
     /// <summary>
     /// Scenes with a sampled frame that looks like the image (visual descriptor cosine at or above
-    /// <see cref="MinVisualSimilarity"/>), most alike first.
+    /// <see cref="MinVisualSimilarity"/>) and scenes showing a face of the image (face cosine at or above the people
+    /// match threshold), fused by reciprocal rank.
     /// </summary>
-    private static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchByImageAsync(
-        IFormFile? file, ClaimsPrincipal user, [AsParameters] SearchServices services, CancellationToken cancellationToken, int limit = 20)
+    private static async Task<Results<Ok<ImageSearchResponse>, ProblemHttpResult>> SearchByImageAsync(
+        IFormFile? file, ClaimsPrincipal user, [AsParameters] ImageSearchServices services, CancellationToken cancellationToken, int limit = 20)
     {
-        if (file is null || file.Length == 0 || file.Length > MaxImageBytes || limit is < 1 or > 100)
+        if (limit is < 1 or > 100)
         {
-            return TypedResults.Problem($"Send one image (JPEG, PNG or WebP, at most {MaxImageBytes / 1024 / 1024} MiB) as the form field `file`; limit is 1–100.",
-                statusCode: 400, title: "Unusable image search");
+            return TypedResults.Problem("limit is between 1 and 100.", statusCode: 400, title: "Unusable image search");
+        }
+
+        if (!ImageSniffer.TryAccept(file, MaxImageBytes, out _, out var problem))
+        {
+            return problem;
         }
 
         float[] descriptor;
+        IReadOnlyList<AnalyzedFace> faces;
         await using (var content = file.OpenReadStream())
         {
             try
             {
-                using var data = SkiaSharp.SKData.Create(content);
-                descriptor = VisualDescriptor.Compute(data);
+                using var image = SKData.Create(content);
+                descriptor = VisualDescriptor.Compute(image);
+                faces = services.Faces.Value.Analyze(image);
             }
             catch (InvalidDataException)
             {
-                return TypedResults.Problem("The file is not an image that can be decoded (JPEG, PNG or WebP).", statusCode: 415, title: "Unsupported image");
+                return TypedResults.Problem("The file could not be decoded as an image (JPEG, PNG or WebP).", statusCode: 415, title: "Unsupported image");
             }
         }
 
         var owner = user.UserId();
-        // Several frames per scene: the scene scores as its most alike frame.
-        var alike = services.Indexes.Visual.Search(owner, descriptor, limit * 8)
-            .Where(hit => hit.Similarity >= MinVisualSimilarity)
-            .GroupBy(hit => hit.SceneId).Select(scene => (SceneId: scene.Key, Similarity: scene.Max(hit => hit.Similarity)))
-            .OrderByDescending(scene => scene.Similarity).ThenBy(scene => scene.SceneId).Take(limit)
-            .Select(scene => (scene.SceneId, new SearchScore(scene.Similarity, null, null, null, scene.Similarity)))
+        var people = services.People.Value;
+        var recognisable = faces.Where(face => Math.Min(face.Detection.Width, face.Detection.Height) >= people.MinFaceSize && face.Sharpness >= people.MinSharpness).ToList();
+        // Several frames and faces per scene: a scene scores as its most alike one.
+        var visual = BestPerScene(services.Indexes.Visual.Search(owner, descriptor, limit * 8), MinVisualSimilarity);
+        var byFace = BestPerScene(
+            recognisable.SelectMany(face => services.Indexes.Faces.Search(owner, face.Embedding, CandidatesPerRanking)), people.MatchThreshold);
+        var (visualSimilarity, faceSimilarity) = (visual.ToDictionary(r => r.SceneId, r => r.Value), byFace.ToDictionary(r => r.SceneId, r => r.Value));
+        var page = Fuse(visual, byFace).Take(limit)
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, null, null, null,
+                visualSimilarity.TryGetValue(hit.SceneId, out var v) ? v : null, faceSimilarity.TryGetValue(hit.SceneId, out var f) ? f : null)))
             .ToList();
-        return TypedResults.Ok(new SearchResponse(file.FileName, await HitsAsync(services.Db, owner, "", alike, cancellationToken), null));
+        return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, "", page, cancellationToken)));
     }
+
+    private static List<Ranked> BestPerScene(IEnumerable<(Guid SceneId, float Similarity)> hits, double threshold) =>
+        [.. hits.Where(hit => hit.Similarity >= threshold)
+            .GroupBy(hit => hit.SceneId).Select(scene => new Ranked(scene.Key, scene.Max(hit => hit.Similarity)))
+            .OrderByDescending(scene => scene.Value).ThenBy(scene => scene.SceneId)];
 
     /// <summary>A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), thumbnail and playback URLs.</summary>
     private static async Task<List<SearchHit>> HitsAsync(
@@ -200,22 +236,21 @@ public static class SearchApi
         })];
     }
 
-    /// <summary>Reciprocal rank fusion: each ranking adds 1 / (K + rank) for the scenes it found; ties broken by scene id, so pages are stable.</summary>
-    private static List<(Guid SceneId, SearchScore Score)> Fuse(List<Ranked> lexical, List<Ranked> fuzzy, List<Ranked> semantic)
+    /// <summary>
+    /// Reciprocal rank fusion: each ranking adds 1 / (K + rank) for the scenes it found (its part, null where it did
+    /// not find the scene); ties broken by scene id, so pages are stable.
+    /// </summary>
+    private static List<(Guid SceneId, double Total, double?[] Parts)> Fuse(params List<Ranked>[] rankings)
     {
-        static Dictionary<Guid, double> Contributions(List<Ranked> ranking) =>
-            ranking.Select((hit, rank) => (hit.SceneId, Part: 1.0 / (FusionK + rank + 1))).GroupBy(h => h.SceneId).ToDictionary(g => g.Key, g => g.Max(h => h.Part));
-
-        var (l, f, s) = (Contributions(lexical), Contributions(fuzzy), Contributions(semantic));
-        return l.Keys.Union(f.Keys).Union(s.Keys)
+        var contributions = rankings.Select(ranking => ranking.Select((hit, rank) => (hit.SceneId, Part: 1.0 / (FusionK + rank + 1)))
+            .GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => scene.Max(hit => hit.Part))).ToList();
+        return [.. contributions.SelectMany(parts => parts.Keys).Distinct()
             .Select(id =>
             {
-                double? Part(Dictionary<Guid, double> parts) => parts.TryGetValue(id, out var part) ? part : null;
-                var (lexicalPart, fuzzyPart, semanticPart) = (Part(l), Part(f), Part(s));
-                return (id, new SearchScore((lexicalPart ?? 0) + (fuzzyPart ?? 0) + (semanticPart ?? 0), lexicalPart, fuzzyPart, semanticPart));
+                var parts = contributions.Select(part => part.TryGetValue(id, out var value) ? value : (double?)null).ToArray();
+                return (SceneId: id, Total: parts.Sum(part => part ?? 0), Parts: parts);
             })
-            .OrderByDescending(hit => hit.Item2.Total).ThenBy(hit => hit.id)
-            .ToList();
+            .OrderByDescending(hit => hit.Total).ThenBy(hit => hit.SceneId)];
     }
 
     private static string WriteCursor(string query, int offset) =>

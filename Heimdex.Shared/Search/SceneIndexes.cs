@@ -1,9 +1,14 @@
 namespace Heimdex.Shared.Search;
 
-/// <summary>The in-memory vector indexes search uses: scene sentence embeddings, and visual descriptors of sampled frames (several per scene).</summary>
+/// <summary>
+/// The in-memory vector indexes search uses: scene sentence embeddings, visual descriptors of sampled frames and
+/// the embeddings of faces on keyframes (several of the last two per scene).
+/// </summary>
 public sealed class SceneIndexes
 {
     public SceneVectorIndex Text { get; } = new();
 
     public SceneVectorIndex Visual { get; } = new();
+
+    public SceneVectorIndex Faces { get; } = new();
 }

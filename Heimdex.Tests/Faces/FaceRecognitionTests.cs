@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 using Heimdex.Shared.Models;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 
 namespace Heimdex.Tests.Faces;
 

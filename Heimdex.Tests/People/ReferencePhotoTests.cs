@@ -1,6 +1,7 @@
+using Heimdex.Shared.People;
 using Heimdex.Shared.Models;
 using Heimdex.Tests.Pipeline;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 using Heimdex.Worker.People;
 
 namespace Heimdex.Tests.People;

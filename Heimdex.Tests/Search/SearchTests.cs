@@ -6,7 +6,7 @@ using Heimdex.Tests.Uploads;
 
 namespace Heimdex.Tests.Search;
 
-/// <summary>Scene search on indexed real media: words, typos, meaning, paging and isolation between users.</summary>
+/// <summary>Scene search on indexed real media: words, typos, meaning, pictures, faces, paging and isolation between users.</summary>
 [Collection(HeimdexGraphCollection.Name)]
 public sealed class SearchTests(HeimdexGraph graph)
 {
@@ -23,10 +23,18 @@ public sealed class SearchTests(HeimdexGraph graph)
     private static async Task<JsonElement> SearchAsync(HttpClient client, string query, string extra = "") =>
         await client.GetFromJsonAsync<JsonElement>($"/api/search?q={Uri.EscapeDataString(query)}{extra}", Cancellation);
 
+    private static async Task<JsonElement> SearchByImageAsync(HttpClient client, string path)
+    {
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(path, Cancellation)), "file", Path.GetFileName(path) } };
+        using var response = await client.PostAsync("/api/search/image", form, Cancellation);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+    }
+
     private static List<JsonElement> Hits(JsonElement response) => [.. response.GetProperty("hits").EnumerateArray()];
 
     [Fact]
-    public async Task Words_typos_and_meaning_find_the_right_scene_of_the_right_video_and_only_the_users_own()
+    public async Task Words_typos_meaning_pictures_and_faces_find_the_right_scene_of_the_right_video_and_only_the_users_own()
     {
         // A user of its own: other tests index the same media for alice.
         using var alice = graph.Client(await graph.CreateUserAsync($"searcher-{Guid.NewGuid():N}"));
@@ -86,6 +94,24 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.All(pictures, h => Assert.NotEqual(bobs, h.GetProperty("videoId").GetGuid()));
         using var notImage = new MultipartFormDataContent { { new ByteArrayContent("plain text"u8.ToArray()), "file", "frame.jpg" } };
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await alice.PostAsync("/api/search/image", notImage, Cancellation)).StatusCode);
+
+        // A photo of a face finds the scenes showing that person, from a photo that is not in any video: Obama's
+        // photo is in the lecture, Biden's in the baking class.
+        var obama = await SearchByImageAsync(alice, TestFiles.SharedMedia("faces", "obama_2.jpg"));
+        Assert.Equal(1, obama.GetProperty("facesSearched").GetInt32());
+        var obamaHits = Hits(obama);
+        Assert.NotEmpty(obamaHits);
+        Assert.All(obamaHits, h => Assert.Equal(talk, h.GetProperty("videoId").GetGuid()));
+        Assert.All(obamaHits, h => Assert.InRange(h.GetProperty("score").GetProperty("face").GetDouble(), 0.4, 1));
+        Assert.All(obamaHits, h => Assert.NotEqual(0, h.GetProperty("sceneIndex").GetInt32())); // the slide shows no face
+        var both = await SearchByImageAsync(alice, TestFiles.SharedMedia("faces", "obama_and_biden.jpg"));
+        Assert.Equal(3, both.GetProperty("facesSearched").GetInt32());
+        Assert.Equal(new[] { cake, talk }.Order(), Hits(both).Select(h => h.GetProperty("videoId").GetGuid()).Distinct().Order());
+        var noFace = await SearchByImageAsync(alice, await MediaFactory.TextImageAsync("Nobody here"));
+        Assert.Equal(0, noFace.GetProperty("facesSearched").GetInt32());
+        Assert.All(Hits(noFace), h => Assert.Equal(JsonValueKind.Null, h.GetProperty("score").GetProperty("face").ValueKind));
+        Assert.DoesNotContain(Hits(await SearchByImageAsync(bob, TestFiles.SharedMedia("faces", "obama_2.jpg"))),
+            h => h.GetProperty("videoId").GetGuid() == talk);
 
         // Deleted videos leave search.
         Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{deer}", Cancellation)).StatusCode);

@@ -1,5 +1,6 @@
+using Heimdex.Shared.People;
 using System.Numerics.Tensors;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 
 namespace Heimdex.Worker.People;
 

@@ -2,7 +2,7 @@ using Heimdex.Shared.Data;
 using Heimdex.Shared.Models;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Storage;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using Heimdex.Shared.People;
 using Heimdex.Shared.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

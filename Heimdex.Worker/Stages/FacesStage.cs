@@ -1,6 +1,6 @@
 using Heimdex.Shared.Models;
 using Heimdex.Shared.Videos;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,6 +1,7 @@
+using Heimdex.Shared.People;
 using System.Numerics.Tensors;
 using Heimdex.Shared.Models;
-using Heimdex.Worker.Faces;
+using Heimdex.Shared.Faces;
 using Heimdex.Worker.People;
 
 namespace Heimdex.Bench;

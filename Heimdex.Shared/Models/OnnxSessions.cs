@@ -1,7 +1,7 @@
 using Heimdex.Shared.Models;
 using Microsoft.ML.OnnxRuntime;
 
-namespace Heimdex.Worker.Engines;
+namespace Heimdex.Shared.Models;
 
 /// <summary>ONNX Runtime sessions, on CUDA when configured and this machine's ONNX Runtime has the CUDA provider, otherwise on the CPU.</summary>
 public static class OnnxSessions

@@ -1,6 +1,7 @@
 using Heimdex.Shared.Models;
+using SkiaSharp;
 
-namespace Heimdex.Worker.Faces;
+namespace Heimdex.Shared.Faces;
 
 /// <summary>A face found in an image: where, how sure, how usable for recognition (0–1) and its embedding.</summary>
 public sealed record AnalyzedFace(DetectedFace Detection, float Sharpness, float Quality, float[] Embedding);
@@ -25,15 +26,18 @@ public sealed class FaceAnalyzer(ModelOptions options) : IDisposable
 
     public IReadOnlyList<AnalyzedFace> Analyze(string imagePath, FaceDetector.Settings? settings = null)
     {
-        var image = RgbImage.Load(imagePath, WorkingSize);
-        var (toOriginalX, toOriginalY) = (1f, 1f);
-        using (var codec = SkiaSharp.SKCodec.Create(imagePath))
-        {
-            if (codec is not null && codec.EncodedOrigin is SkiaSharp.SKEncodedOrigin.TopLeft or SkiaSharp.SKEncodedOrigin.Default)
-            {
-                (toOriginalX, toOriginalY) = ((float)codec.Info.Width / image.Width, (float)codec.Info.Height / image.Height);
-            }
-        }
+        using var data = SKData.Create(imagePath) ?? throw new FileNotFoundException($"{imagePath} cannot be read.", imagePath);
+        return Analyze(data, settings);
+    }
+
+    /// <summary>The faces in an encoded image (JPEG, PNG or WebP), in the image's own pixels; <see cref="InvalidDataException"/> if it is no image.</summary>
+    public IReadOnlyList<AnalyzedFace> Analyze(SKData encoded, FaceDetector.Settings? settings = null)
+    {
+        using var codec = SKCodec.Create(encoded) ?? throw new InvalidDataException("it is not an image that can be decoded (JPEG, PNG or WebP).");
+        var image = RgbImage.Decode(codec, WorkingSize);
+        // Faces are reported in the pixels of the upright original (a portrait phone photo is stored sideways).
+        var (uprightWidth, uprightHeight) = RgbImage.IsSideways(codec.EncodedOrigin) ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);
+        var (toOriginalX, toOriginalY) = ((float)uprightWidth / image.Width, (float)uprightHeight / image.Height);
 
         return [.. _detector.Detect(image, settings ?? new FaceDetector.Settings()).Select(face =>
         {

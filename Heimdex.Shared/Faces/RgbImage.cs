@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Heimdex.Worker.Faces;
+namespace Heimdex.Shared.Faces;
 
 /// <summary>An image as tightly packed 8-bit RGB, what the face models read.</summary>
 public sealed class RgbImage
@@ -14,17 +14,16 @@ public sealed class RgbImage
     public byte[] Pixels { get; }
 
     /// <summary>Decodes JPEG, PNG or WebP, applying the EXIF orientation, and scales it down so its longer side is at most <paramref name="maxSide"/>.</summary>
-    public static RgbImage Load(string path, int maxSide = int.MaxValue)
+    public static RgbImage Decode(SKCodec codec, int maxSide = int.MaxValue)
     {
-        using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{Path.GetFileName(path)} is not an image that can be decoded (JPEG, PNG or WebP).");
-        using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException($"{Path.GetFileName(path)} could not be decoded.");
+        using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException("the image data is damaged and could not be decoded.");
         using var upright = Orient(decoded, codec.EncodedOrigin);
         var scale = Math.Min(1.0, (double)maxSide / Math.Max(upright.Width, upright.Height));
         var (width, height) = (Math.Max(1, (int)Math.Round(upright.Width * scale)), Math.Max(1, (int)Math.Round(upright.Height * scale)));
         using var sized = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         if (!upright.ScalePixels(sized, new SKSamplingOptions(SKCubicResampler.Mitchell)))
         {
-            throw new InvalidDataException($"{Path.GetFileName(path)} could not be scaled.");
+            throw new InvalidDataException("the image could not be scaled.");
         }
 
         var rgba = sized.GetPixelSpan();
@@ -37,6 +36,10 @@ public sealed class RgbImage
         return new RgbImage(width, height, rgb);
     }
 
+    /// <summary>Whether an image stored with this EXIF orientation is turned a quarter, its width and height swapped when upright.</summary>
+    public static bool IsSideways(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
     private static SKBitmap Orient(SKBitmap bitmap, SKEncodedOrigin origin)
     {
         if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
@@ -44,7 +47,7 @@ public sealed class RgbImage
             return bitmap.Copy();
         }
 
-        var swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var swap = IsSideways(origin);
         var rotated = new SKBitmap(swap ? bitmap.Height : bitmap.Width, swap ? bitmap.Width : bitmap.Height);
         using var canvas = new SKCanvas(rotated);
         canvas.SetMatrix(origin switch

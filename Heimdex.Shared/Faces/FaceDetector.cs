@@ -1,9 +1,8 @@
 using Heimdex.Shared.Models;
-using Heimdex.Worker.Engines;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Heimdex.Worker.Faces;
+namespace Heimdex.Shared.Faces;
 
 /// <summary>A face's box and its five landmarks (eyes, nose tip, mouth corners — left to right in the image), in image pixels.</summary>
 public sealed record DetectedFace(float X, float Y, float Width, float Height, float[] Landmarks, float Score);

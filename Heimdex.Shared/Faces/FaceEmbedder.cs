@@ -1,10 +1,9 @@
 using System.Numerics.Tensors;
 using Heimdex.Shared.Models;
-using Heimdex.Worker.Engines;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Heimdex.Worker.Faces;
+namespace Heimdex.Shared.Faces;
 
 /// <summary>
 /// 512-d face embeddings from fr_feature.onnx (npm faceplugin-face-recognition-js): the face is warped onto the

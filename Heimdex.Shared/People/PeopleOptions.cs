@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Heimdex.Worker.People;
+namespace Heimdex.Shared.People;
 
 /// <summary>How reference photos are judged and faces matched to people (configuration section <c>People</c>).</summary>
 public sealed class PeopleOptions
