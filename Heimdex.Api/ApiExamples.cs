@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Heimdex.Api.People;
 using Heimdex.Api.Search;
+using Heimdex.Shared.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
@@ -46,6 +47,8 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
         ["SearchScenesByImage"] = (null, new ImageSearchResponse("portrait.jpg", 1, [new SearchHit(VideoId, "Lecture 3: optimisation",
             Guid.Parse("01a20974-9000-7000-8000-000000000001"), 2, 12.4, 19.0, new SearchScore(0.0328, null, null, null, 0.91, 0.62),
             "Lecture 3: optimisation", $"/api/videos/{VideoId}/scenes/2/thumbnail", $"/api/videos/{VideoId}/stream#t=12.4,19")])),
+        ["SearchIndexStatus"] = (null, new SearchIndexStatus(true, 1200, 1200, 0, new VectorIndexStatus(61_000, 3, 1, 0),
+            new VectorIndexStatus(150_000, 3, 1, 0), new VectorIndexStatus(9_000, 3, 0, 0))),
         ["CreatePerson"] = (new PersonRequest("Ada Lovelace"), Person with { Searchable = false, Photos = [] }),
         ["ListPeople"] = (null, new[] { Person }),
         ["GetPerson"] = (null, Person),

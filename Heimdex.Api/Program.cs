@@ -45,7 +45,9 @@ builder.Services
     .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value));
 builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<SceneIndexes>();
-builder.Services.AddHostedService<SceneIndexLoader>();
+builder.Services.AddSingleton<SceneIndexLoader>();
+builder.Services.AddHostedService(services => services.GetRequiredService<SceneIndexLoader>());
+builder.Services.AddHealthChecks().AddCheck<SceneIndexLoader>("search-index");
 // Uploads stream straight to storage and enforce their own limit while they do.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 

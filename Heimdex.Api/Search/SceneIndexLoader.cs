@@ -2,14 +2,35 @@ using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Search;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
 namespace Heimdex.Api.Search;
 
-/// <summary>Fills the vector index from Postgres at start, then reloads each video the worker (or a delete) announces.</summary>
+/// <summary>What the API's vector indexes hold and whether they are complete, for operators and benchmarks.</summary>
+public sealed record SearchIndexStatus(bool Loaded, int VideosLoaded, int VideosToLoad, int PendingReloads,
+    VectorIndexStatus Text, VectorIndexStatus Visual, VectorIndexStatus Faces);
+
+/// <summary>
+/// Fills the vector indexes from Postgres at start, then reloads each video the worker (or a delete) announces.
+/// Until the first load is complete the API reports itself unhealthy: a search before then would silently miss scenes.
+/// </summary>
 public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
-    : BackgroundService
+    : BackgroundService, IHealthCheck
 {
+    private volatile bool _loaded;
+    private int _videosLoaded;
+    private int _videosToLoad;
+    private int _pendingReloads;
+
+    public SearchIndexStatus Status => new(_loaded, Volatile.Read(ref _videosLoaded), Volatile.Read(ref _videosToLoad), Volatile.Read(ref _pendingReloads),
+        indexes.Text.Status, indexes.Visual.Status, indexes.Faces.Status);
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_loaded
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy($"loading the search indexes: {Volatile.Read(ref _videosLoaded)} of {Volatile.Read(ref _videosToLoad)} videos"));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Subscribe first: a video indexed while the rest loads is reloaded after, not missed.
@@ -24,17 +45,20 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
         var videos = await db.Videos.AsNoTracking().Select(v => v.Id).ToListAsync(stoppingToken);
+        _videosToLoad = videos.Count;
         foreach (var videoId in videos)
         {
             await ReloadAsync(db, videoId, stoppingToken);
+            Interlocked.Increment(ref _videosLoaded);
         }
 
-        logger.LogInformation("Vector indexes loaded: {Scenes} text, {Pictures} visual and {Faces} face vectors of {Videos} videos",
-            indexes.Text.Count, indexes.Visual.Count, indexes.Faces.Count, videos.Count);
+        _loaded = true;
+        logger.LogInformation("Search indexes loaded from {Videos} videos: {Status}", videos.Count, Status);
     }
 
     private async Task ReloadSafelyAsync(Guid videoId, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _pendingReloads);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -43,6 +67,10 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
         catch (Exception error) when (error is not OperationCanceledException)
         {
             logger.LogError(error, "Reloading the vectors of video {VideoId} failed", videoId);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingReloads);
         }
     }
 

@@ -33,8 +33,9 @@ public sealed record SearchResponse(string Query, IReadOnlyList<SearchHit> Hits,
 public sealed record ImageSearchResponse(string FileName, int FacesSearched, IReadOnlyList<SearchHit> Hits);
 
 /// <summary>
-/// Scene search: Postgres full-text (weighted, English stemming), trigram word similarity (typos) and the query's
-/// sentence embedding against the scenes', fused by reciprocal rank. Only the caller's scenes are ever ranked.
+/// Scene search: Postgres full-text (weighted, English stemming), the same for query words the library lacks
+/// corrected to the owner's nearest words (trigram similarity: typos), and the query's sentence embedding against
+/// the scenes', fused by reciprocal rank. Only the caller's scenes are ever ranked.
 /// </summary>
 public static class SearchApi
 {
@@ -45,8 +46,11 @@ public static class SearchApi
     /// <summary>With a person or date filter the vector candidates are filtered afterwards, so more are drawn.</summary>
     private const int FilteredSemanticCandidates = 5 * CandidatesPerRanking;
 
-    /// <summary>pg_trgm's default (0.6) misses a one-letter typo in a short word ("contry" is 0.57 like "country").</summary>
-    private const string WordSimilarityThreshold = "0.45";
+    /// <summary>How many of the owner's words, nearest first, stand in for a query word the library lacks.</summary>
+    private const int CorrectionsPerWord = 3;
+
+    /// <summary>At most this many scenes with only some of the query's words are ranked (see the search statement).</summary>
+    private const int MatchesRanked = 5000;
 
     public const long MaxImageBytes = 20 * 1024 * 1024;
 
@@ -70,9 +74,16 @@ public static class SearchApi
             .WithName("SearchScenes")
             .WithSummary("Find scenes by words and by meaning")
             .WithDescription("`q` is matched as words (English stemming; title weighs most), as near spellings (typos) and by meaning. " +
+                             "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
                              "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream).");
+        search.MapGet("status", (SceneIndexLoader loader) => TypedResults.Ok(loader.Status))
+            .WithName("SearchIndexStatus")
+            .WithSummary("What the search indexes hold (administrators)")
+            .WithDescription("Whether the API's in-memory vector indexes finished loading, reloads still pending, and per space " +
+                             "(text, visual, faces) the vectors held, owners, owners answered through an IVF index and builds running.")
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         search.MapPost("image", SearchByImageAsync)
             .WithName("SearchScenesByImage")
             .WithSummary("Find scenes that look like an image, or show the faces in it")
@@ -89,7 +100,7 @@ public static class SearchApi
     }
 
     private static async Task<Results<Ok<SearchResponse>, ValidationProblem>> SearchAsync(
-        ClaimsPrincipal user, [AsParameters] SearchServices services, CancellationToken cancellationToken,
+        ClaimsPrincipal user, HttpResponse response, [AsParameters] SearchServices services, CancellationToken cancellationToken,
         string? q = null, Guid? videoId = null, Guid? personId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 20, string? cursor = null)
     {
         var query = q?.Trim() ?? "";
@@ -117,35 +128,57 @@ public static class SearchApi
 
         var owner = user.UserId();
         var db = services.Db;
+        var timing = new ServerTiming();
+        var filtered = personId is not null || from is not null || to is not null;
+        var embedding = services.Encoder.Value.Embed(query);
+        timing.Mark("embed");
+        var nearest = services.Indexes.Text.Search(owner, embedding, filtered ? FilteredSemanticCandidates : CandidatesPerRanking, videoId);
+        timing.Mark("vectors");
+        var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
+
         // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
         var anyWord = (await db.Database.SqlQuery<string>($"""
             SELECT replace(websearch_to_tsquery('english', {query})::text, ' & ', ' | ') AS "Value"
             """).ToListAsync(cancellationToken)).Single();
-        var filtered = personId is not null || from is not null || to is not null;
-        var nearest = services.Indexes.Text.Search(owner, services.Encoder.Value.Embed(query),
-            filtered ? FilteredSemanticCandidates : CandidatesPerRanking, videoId);
-        var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
 
-        // One statement, one scope: the caller's scenes under every filter, ranked by words and by near spellings, and
-        // the vector index's nearest scenes checked against the same scope (NOT MATERIALIZED keeps each use on its index).
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT set_config('pg_trgm.word_similarity_threshold', {WordSimilarityThreshold}, true)", cancellationToken);
+        // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on its
+        // index), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
+        // words the library lacks (typos), and the vector index's nearest scenes checked against the scope. Scenes
+        // with every word are ranked first-hand; of scenes with only some words at most MatchesRanked are ranked, so a
+        // query of common words costs the same in a library of a million scenes.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH scope AS NOT MATERIALIZED (
-                SELECT s."Id", s."Document", s."SearchText" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
+                SELECT s."Id", s."Document" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
                 WHERE v."OwnerId" = {owner}
                   AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to}))
-            (SELECT 0 AS "Ranking", "Id" AS "SceneId", ts_rank_cd("Document", to_tsquery('english', {anyWord}))::float8 AS "Value"
-             FROM scope WHERE "Document" @@ to_tsquery('english', {anyWord}) ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})),
+            words AS (SELECT websearch_to_tsquery('english', {query}) AS every, to_tsquery('english', {anyWord}) AS any),
+            unknown AS (
+                SELECT DISTINCT typed FROM regexp_split_to_table(lower({query}), {SceneDocuments.WordPattern}) AS typed
+                WHERE length(typed) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
+                  AND plainto_tsquery('english', typed)::text <> ''
+                  AND NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed)),
+            corrected AS (
+                SELECT to_tsquery('english', string_agg(DISTINCT near."Word", ' | ')) AS query
+                FROM unknown CROSS JOIN LATERAL (
+                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % unknown.typed
+                    ORDER BY similarity(w."Word", unknown.typed) DESC, w."Word" LIMIT {CorrectionsPerWord}) near)
+            (SELECT 0 AS "Ranking", m."Id" AS "SceneId", ts_rank_cd(m."Document", words.any)::float8 AS "Value"
+             FROM words CROSS JOIN LATERAL (
+                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.every LIMIT {MatchesRanked})
+                 UNION ALL
+                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.any AND NOT "Document" @@ words.every LIMIT {MatchesRanked})) m
+             ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
-            (SELECT 1, "Id", word_similarity({query}, "SearchText")::float8
-             FROM scope WHERE {query} <% "SearchText" ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+            (SELECT 1, m."Id", ts_rank_cd(m."Document", corrected.query)::float8
+             FROM corrected CROSS JOIN LATERAL (
+                 SELECT "Id", "Document" FROM scope WHERE "Document" @@ corrected.query LIMIT {MatchesRanked}) m
+             ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
             SELECT 2, "Id", 0 FROM scope WHERE "Id" = ANY({nearestIds})
             """).ToListAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        timing.Mark("rank");
 
         List<Ranked> RankedBy(int ranking) =>
             [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
@@ -156,6 +189,8 @@ public static class SearchApi
             .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2]))).ToList();
         var page = fused.Skip(offset).Take(limit).ToList();
         var hits = await HitsAsync(db, owner, anyWord, page, cancellationToken);
+        timing.Mark("hits");
+        response.Headers["Server-Timing"] = timing.ToString();
         var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
         return TypedResults.Ok(new SearchResponse(query, hits, next));
     }

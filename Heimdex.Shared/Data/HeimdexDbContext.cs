@@ -1,4 +1,5 @@
 using Heimdex.Shared.People;
+using Heimdex.Shared.Search;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Uploads;
 using Heimdex.Shared.Users;
@@ -20,6 +21,8 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
     public DbSet<TranscriptSegment> TranscriptSegments => Set<TranscriptSegment>();
     public DbSet<OnScreenText> OnScreenTexts => Set<OnScreenText>();
     public DbSet<Face> Faces => Set<Face>();
+
+    public DbSet<SearchWord> SearchWords => Set<SearchWord>();
     public DbSet<SceneEmbedding> SceneEmbeddings => Set<SceneEmbedding>();
     public DbSet<SceneFrame> SceneFrames => Set<SceneFrame>();
     public DbSet<Person> People => Set<Person>();
@@ -66,7 +69,13 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
         {
             scene.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
             scene.HasIndex(s => s.Document).HasMethod("gin");
-            scene.HasIndex(s => s.SearchText).HasMethod("gin").HasOperators("gin_trgm_ops");
+        });
+        model.Entity<SearchWord>(word =>
+        {
+            word.HasKey(w => new { w.OwnerId, w.Word });
+            word.Property(w => w.Word).HasMaxLength(SceneDocuments.MaxWordLength);
+            word.HasIndex(w => w.Word).HasMethod("gin").HasOperators("gin_trgm_ops");
+            word.HasOne<User>().WithMany().HasForeignKey(w => w.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<TranscriptSegment>(segment =>
         {

@@ -9,6 +9,8 @@ namespace Heimdex.Shared.Search;
 /// removed since the build is never answered from it, and vectors newer than the build are scanned exactly until
 /// the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per video.
 /// </summary>
+public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning);
+
 public sealed class SceneVectorIndex(int approximateAbove = 50_000)
 {
     private sealed record Video(Guid Owner, (Guid SceneId, float[] Vector)[] Scenes);
@@ -22,13 +24,15 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000)
     private readonly Dictionary<Guid, Approximate> _approximate = [];
     private readonly Dictionary<Guid, Task> _building = [];
 
-    public int Count
+    /// <summary>What the index holds now: vectors, owners, owners answered through an IVF build, builds running.</summary>
+    public VectorIndexStatus Status
     {
         get
         {
             lock (_lock)
             {
-                return _videos.Values.Sum(v => v.Scenes.Length);
+                return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
+                    _approximate.Count, _building.Count);
             }
         }
     }

@@ -9,16 +9,20 @@ namespace Heimdex.Shared.Search;
 public static class SyntheticEmbeddings
 {
     /// <summary><paramref name="count"/> vectors after the first <paramref name="skip"/> of the same library (same seed, same topics).</summary>
-    public static float[][] Generate(int count, int dimensions, int topics, float spread, int seed, int skip = 0)
+    public static float[][] Generate(int count, int dimensions, int topics, float spread, int seed, int skip = 0) =>
+        [.. Library(dimensions, topics, spread, seed).Skip(skip).Take(count)];
+
+    /// <summary>A library's vectors one after another, without end: for sizes too large to hold twice.</summary>
+    public static IEnumerable<float[]> Library(int dimensions, int topics, float spread, int seed)
     {
         var random = new Random(seed);
         var centres = Enumerable.Range(0, topics).Select(_ => Unit(Gaussian(random, dimensions, 1))).ToArray();
-        return [.. Enumerable.Range(0, skip + count).Select(_ =>
+        while (true)
         {
             var vector = Gaussian(random, dimensions, spread / MathF.Sqrt(dimensions));
             TensorPrimitives.Add(vector, centres[random.Next(topics)], vector);
-            return Unit(vector);
-        }).Skip(skip)];
+            yield return Unit(vector);
+        }
     }
 
     private static float[] Gaussian(Random random, int dimensions, float scale) =>

@@ -46,13 +46,7 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnection
         await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && e.Space == SentenceEncoder.Space).ExecuteDeleteAsync(cancellationToken);
         context.Db.SceneEmbeddings.AddRange(embeddings);
         await context.Db.SaveChangesAsync(cancellationToken);
-        await context.Db.Database.ExecuteSqlAsync($"""
-            UPDATE "Scenes" s SET "Document" =
-                setweight(to_tsvector('english', v."Title"), 'A') ||
-                setweight(to_tsvector('english', coalesce(s."SearchText", '')), 'B') ||
-                setweight(to_tsvector('english', coalesce(v."Description", '')), 'C')
-            FROM "Videos" v WHERE v."Id" = s."VideoId" AND s."VideoId" = {video.Id}
-            """, cancellationToken);
+        await SceneDocuments.UpdateAsync(context.Db, [video.Id], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         await SceneChanges.PublishAsync(redis, video.Id);
         return StageOutcome.Done();

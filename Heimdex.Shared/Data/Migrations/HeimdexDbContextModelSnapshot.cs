@@ -144,6 +144,25 @@ namespace Heimdex.Shared.Data.Migrations
                     b.ToTable("StageRuns");
                 });
 
+            modelBuilder.Entity("Heimdex.Shared.Search.SearchWord", b =>
+                {
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Word")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("OwnerId", "Word");
+
+                    b.HasIndex("Word");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Word"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Word"), new[] { "gin_trgm_ops" });
+
+                    b.ToTable("SearchWords");
+                });
+
             modelBuilder.Entity("Heimdex.Shared.Uploads.Upload", b =>
                 {
                     b.Property<Guid>("Id")
@@ -388,11 +407,6 @@ namespace Heimdex.Shared.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Document"), "gin");
 
-                    b.HasIndex("SearchText");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("SearchText"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("SearchText"), new[] { "gin_trgm_ops" });
-
                     b.HasIndex("VideoId", "Index")
                         .IsUnique();
 
@@ -575,6 +589,15 @@ namespace Heimdex.Shared.Data.Migrations
                     b.HasOne("Heimdex.Shared.Videos.Video", null)
                         .WithMany("Stages")
                         .HasForeignKey("VideoId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Heimdex.Shared.Search.SearchWord", b =>
+                {
+                    b.HasOne("Heimdex.Shared.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
