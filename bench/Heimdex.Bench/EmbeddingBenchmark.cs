@@ -27,22 +27,14 @@ public sealed class EmbeddingBenchmark
             encoder.Embed(query);
         }
 
-        Report("query (3-8 words)", Enumerable.Range(0, 50).SelectMany(_ => Queries).Select(q => Time(() => encoder.Embed(q))).ToList());
+        Report("query (3-8 words)", Enumerable.Range(0, 50).SelectMany(_ => Queries).Select(q => Latency.Time(() => encoder.Embed(q))).ToList());
         var scene = string.Join(' ', Enumerable.Repeat("and so my fellow americans ask not what your country can do for you", 25));
-        Report("scene text (256 tokens)", Enumerable.Range(0, 20).Select(_ => Time(() => encoder.Embed(scene))).ToList());
+        Report("scene text (256 tokens)", Enumerable.Range(0, 20).Select(_ => Latency.Time(() => encoder.Embed(scene))).ToList());
         return Task.CompletedTask;
-    }
-
-    private static double Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalMilliseconds;
     }
 
     private static void Report(string what, List<double> milliseconds)
     {
-        milliseconds.Sort();
-        Console.WriteLine($"{what,-24} n={milliseconds.Count,4}  p50 {milliseconds[milliseconds.Count / 2],7:0.00} ms  p95 {milliseconds[(int)(milliseconds.Count * 0.95)],7:0.00} ms");
+        Console.WriteLine($"{what,-24} n={milliseconds.Count,4}  p50 {Latency.Percentile(milliseconds, 50),7:0.00} ms  p95 {Latency.Percentile(milliseconds, 95),7:0.00} ms");
     }
 }

@@ -9,12 +9,15 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- embed
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
+      dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
     embed     p50/p95 latency of the sentence encoder on search queries and on scene text
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
+    search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
+              of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -53,6 +56,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "vectors":
         await new VectorSearchBenchmark(sizes).RunAsync();
+        return 0;
+    case "search":
+        await new SearchBenchmark(dataDirectory, sizes, args.Contains("--keep")).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();

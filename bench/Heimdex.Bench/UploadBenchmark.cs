@@ -18,24 +18,20 @@ public sealed class UploadBenchmark(string dataDirectory, long size)
 
     public async Task RunAsync()
     {
-        var endpoints = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDirectory, "endpoints.json"))).RootElement;
-        var api = new Uri(endpoints.GetProperty("resources").GetProperty("api").GetProperty("url").GetString()!);
-        var apiPid = endpoints.GetProperty("resources").GetProperty("api").GetProperty("pid").GetInt32();
-        var storage = StorageConnection.Parse(endpoints.GetProperty("connectionStrings").GetProperty(ConnectionNames.Storage).GetString()!);
-        var key = (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin.key"))).Trim();
-        using var http = new HttpClient { BaseAddress = api, Timeout = Timeout.InfiniteTimeSpan };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var graph = await RunningGraph.LoadAsync(dataDirectory);
+        var storage = StorageConnection.Parse(graph.ConnectionString(ConnectionNames.Storage));
+        using var http = graph.Client(graph.AdminKey);
         using var s3 = storage.CreateClient();
 
-        Console.WriteLine($"upload of {size / (1024.0 * 1024):0} MiB; API pid {apiPid}, resident before: {ResidentMiB(apiPid):0} MiB");
+        Console.WriteLine($"upload of {size / (1024.0 * 1024):0} MiB; API pid {graph.ApiPid}, resident before: {graph.ApiResidentMiB():0} MiB");
         Console.WriteLine($"{"path",-28} {"seconds",8} {"MiB/s",8} {"API peak RSS MiB",17}");
-        await MeasureAsync("POST /api/videos (form)", apiPid, async () =>
+        await MeasureAsync("POST /api/videos (form)", graph, async () =>
         {
             using var form = new MultipartFormDataContent { { new StreamContent(new SyntheticVideo(size)), "file", "bench.mp4" } };
             using var response = await http.PostAsync("/api/videos", form);
             await DeleteVideoAsync(http, response);
         });
-        await MeasureAsync("tus, 256 MiB PATCHes", apiPid, async () =>
+        await MeasureAsync("tus, 256 MiB PATCHes", graph, async () =>
         {
             using var create = new HttpRequestMessage(HttpMethod.Post, "/api/uploads")
             {
@@ -58,7 +54,7 @@ public sealed class UploadBenchmark(string dataDirectory, long size)
             var upload = JsonDocument.Parse(await http.GetStringAsync(location)).RootElement;
             (await http.DeleteAsync($"/api/videos/{upload.GetProperty("videoId").GetGuid()}")).EnsureSuccessStatusCode();
         });
-        await MeasureAsync("AWSSDK.S3 direct (baseline)", apiPid, async () =>
+        await MeasureAsync("AWSSDK.S3 direct (baseline)", graph, async () =>
         {
             const string benchKey = "bench/direct";
             using var transfer = new TransferUtility(s3);
@@ -74,15 +70,15 @@ public sealed class UploadBenchmark(string dataDirectory, long size)
         (await http.DeleteAsync($"/api/videos/{id}")).EnsureSuccessStatusCode();
     }
 
-    private async Task MeasureAsync(string name, int apiPid, Func<Task> upload)
+    private async Task MeasureAsync(string name, RunningGraph graph, Func<Task> upload)
     {
         using var sampling = new CancellationTokenSource();
-        var peak = ResidentMiB(apiPid);
+        var peak = graph.ApiResidentMiB();
         var sampler = Task.Run(async () =>
         {
             while (!sampling.IsCancellationRequested)
             {
-                peak = Math.Max(peak, ResidentMiB(apiPid));
+                peak = Math.Max(peak, graph.ApiResidentMiB());
                 await Task.Delay(50);
             }
         });
@@ -93,11 +89,5 @@ public sealed class UploadBenchmark(string dataDirectory, long size)
         await sampler;
         var mibPerSecond = size / (1024.0 * 1024) / clock.Elapsed.TotalSeconds;
         Console.WriteLine($"{name,-28} {clock.Elapsed.TotalSeconds,8:0.0} {mibPerSecond,8:0.0} {peak,17:0}");
-    }
-
-    private static double ResidentMiB(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 }

@@ -22,7 +22,7 @@ public sealed class VectorSearchBenchmark(int[] sizes)
             encoder.Embed(text);
         }
 
-        Report("query embedding", [.. Enumerable.Range(0, 60).Select(i => Time(() => encoder.Embed(queryTexts[i % queryTexts.Length])))], null);
+        Report("query embedding", [.. Enumerable.Range(0, 60).Select(i => Latency.Time(() => encoder.Embed(queryTexts[i % queryTexts.Length])))], null);
         Console.WriteLine($"{"scenes",9} {"part",-22} {"p50 ms",8} {"p95 ms",8}  notes");
         foreach (var size in sizes)
         {
@@ -48,9 +48,9 @@ public sealed class VectorSearchBenchmark(int[] sizes)
             var build = clock.Elapsed.TotalSeconds;
             var queries = SyntheticEmbeddings.Generate(100, SentenceEncoder.Dimensions, topics: Math.Max(50, size / 200), spread: 1.0f, seed: 5, skip: size);
             var exactHits = new List<HashSet<Guid>>();
-            var exactTimes = queries.Select(q => Time(() => exactHits.Add([.. exactOnly.Search(owner, q, 10).Select(h => h.SceneId)]))).ToList();
+            var exactTimes = queries.Select(q => Latency.Time(() => exactHits.Add([.. exactOnly.Search(owner, q, 10).Select(h => h.SceneId)]))).ToList();
             var recall = 0.0;
-            var approximateTimes = queries.Select((q, i) => Time(() => recall += approximate.Search(owner, q, 10).Count(h => exactHits[i].Contains(h.SceneId)) / 10.0)).ToList();
+            var approximateTimes = queries.Select((q, i) => Latency.Time(() => recall += approximate.Search(owner, q, 10).Count(h => exactHits[i].Contains(h.SceneId)) / 10.0)).ToList();
             Report($"{size,9} exact scan", exactTimes, $"{stored / (double)size:0} bytes per vector held");
             Report($"{size,9} IVF", approximateTimes, $"recall@10 {recall / queries.Length:0.000}; build {build:0.0} s (all vectors, one owner)");
             vectors = null;
@@ -59,16 +59,8 @@ public sealed class VectorSearchBenchmark(int[] sizes)
         return Task.CompletedTask;
     }
 
-    private static double Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalMilliseconds;
-    }
-
     private static void Report(string what, List<double> milliseconds, string? notes)
     {
-        milliseconds.Sort();
-        Console.WriteLine($"{what,-32} {milliseconds[milliseconds.Count / 2],8:0.00} {milliseconds[(int)(milliseconds.Count * 0.95)],8:0.00}  {notes}");
+        Console.WriteLine($"{what,-32} {Latency.Percentile(milliseconds, 50),8:0.00} {Latency.Percentile(milliseconds, 95),8:0.00}  {notes}");
     }
 }

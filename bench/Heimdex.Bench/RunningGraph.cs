@@ -1,0 +1,29 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Heimdex.Bench;
+
+/// <summary>The graph the AppHost started, as its data directory describes it: the API's address and process, connection strings, the administrator's key.</summary>
+public sealed record RunningGraph(Uri Api, int ApiPid, JsonElement ConnectionStrings, string AdminKey)
+{
+    public static async Task<RunningGraph> LoadAsync(string dataDirectory)
+    {
+        var endpoints = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDirectory, "endpoints.json"))).RootElement;
+        var api = endpoints.GetProperty("resources").GetProperty("api");
+        return new RunningGraph(new Uri(api.GetProperty("url").GetString()!), api.GetProperty("pid").GetInt32(),
+            endpoints.GetProperty("connectionStrings"), (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin.key"))).Trim());
+    }
+
+    public string ConnectionString(string name) => ConnectionStrings.GetProperty(name).GetString()!;
+
+    public HttpClient Client(string apiKey) =>
+        new() { BaseAddress = Api, Timeout = Timeout.InfiniteTimeSpan, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", apiKey) } };
+
+    /// <summary>The API process's resident memory now, from /proc.</summary>
+    public double ApiResidentMiB()
+    {
+        var line = File.ReadLines($"/proc/{ApiPid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+}

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Heimdex.Shared;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Search;
+using Heimdex.Shared.Videos;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Heimdex.Bench;
+
+/// <summary>
+/// Whole search requests (<c>GET /api/search</c>) against a running graph at library sizes no test reaches. One bench
+/// user's library grows to each size: videos of <see cref="ScenesPerVideo"/> scenes with English-like text and
+/// synthetic 384-d embeddings, written to Postgres as the pipeline writes them and announced to the API as the
+/// worker announces them. Per size and query kind it prints p50/p95 of the request as the client sees it and of
+/// each part the API reports in <c>Server-Timing</c> (query embedding, vector index, Postgres ranking, hit details),
+/// and the API's resident memory per added scene. The bench user and everything it owns are deleted at the end (unless <c>--keep</c>, to inspect query plans).
+/// </summary>
+public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep)
+{
+    private const int ScenesPerVideo = 200;
+    private const int VideosPerBatch = 25;
+    private const int WordsPerScene = 20;
+    private const int QueriesPerKind = 60;
+    private static readonly string[] Parts = ["embed", "vectors", "rank", "hits"];
+
+    public async Task RunAsync()
+    {
+        var graph = await RunningGraph.LoadAsync(dataDirectory);
+        using var admin = graph.Client(graph.AdminKey);
+        using var created = await admin.PostAsJsonAsync("/api/users", new { name = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}" });
+        var user = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key");
+        var userId = user.GetProperty("userId").GetGuid();
+        using var client = graph.Client(user.GetProperty("key").GetString()!);
+
+        await using var dataSource = NpgsqlDataSource.Create(graph.ConnectionString(ConnectionNames.Database));
+        var database = new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql(dataSource).Options;
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(graph.ConnectionString(ConnectionNames.Redis));
+        var text = new SyntheticText(seed: 7);
+        using var vectors = SyntheticEmbeddings.Library(SentenceEncoder.Dimensions, topics: 5000, spread: 1.0f, seed: 5).GetEnumerator();
+        var videos = new List<Guid>();
+        Console.WriteLine($"{Environment.ProcessorCount} cores; {ScenesPerVideo} scenes per video, {WordsPerScene} words per scene; {QueriesPerKind} queries per kind");
+        Console.WriteLine($"{"scenes",9} {"query",-8} {"part",-9} {"p50 ms",8} {"p95 ms",8}");
+        try
+        {
+            foreach (var size in sizes.Order())
+            {
+                var (residentBefore, vectorsBefore, clock) = (graph.ApiResidentMiB(), (await StatusAsync(admin)).Text.Vectors, Stopwatch.StartNew());
+                var added = 0;
+                while (videos.Count * ScenesPerVideo < size)
+                {
+                    var batch = Math.Min(VideosPerBatch, (size - videos.Count * ScenesPerVideo + ScenesPerVideo - 1) / ScenesPerVideo);
+                    var ids = await WriteVideosAsync(database, userId, batch, text, vectors);
+                    foreach (var id in ids)
+                    {
+                        await SceneChanges.PublishAsync(redis, id);
+                    }
+
+                    (videos, added) = ([.. videos, .. ids], added + batch * ScenesPerVideo);
+                }
+
+                var written = clock.Elapsed;
+                var status = await WaitForIndexAsync(admin, vectorsBefore + added);
+                var loaded = clock.Elapsed;
+                var perScene = (graph.ApiResidentMiB() - residentBefore) * 1024 * 1024 / added;
+                Console.WriteLine($"{size,9} library: written in {written.TotalSeconds:0} s; loaded by the API (and IVF built: {status.Text.ApproximateOwners > 0}) " +
+                                  $"{(loaded - written).TotalSeconds:0} s later; API resident memory +{perScene:0} bytes per added scene");
+                await MeasureAsync(client, size, "words", () => $"{text.SearchWord()} {text.SearchWord()} {text.SearchWord()}");
+                await MeasureAsync(client, size, "typo", () => text.Misspelled(text.SearchWord()));
+                await MeasureAsync(client, size, "phrase", () => text.Sentence(8));
+            }
+        }
+        finally
+        {
+            if (keep)
+            {
+                Console.WriteLine($"kept: user {userId}, {videos.Count} videos");
+            }
+            else
+            {
+                await using var db = new HeimdexDbContext(database);
+                await db.Users.Where(u => u.Id == userId).ExecuteDeleteAsync(); // its keys, videos and scenes cascade
+                foreach (var id in videos)
+                {
+                    await SceneChanges.PublishAsync(redis, id);
+                }
+            }
+        }
+    }
+
+    private static async Task<Guid[]> WriteVideosAsync(DbContextOptions<HeimdexDbContext> database, Guid owner, int count, SyntheticText text, IEnumerator<float[]> vectors)
+    {
+        await using var db = new HeimdexDbContext(database);
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        var ids = new Guid[count];
+        for (var v = 0; v < count; v++)
+        {
+            var video = new Video
+            {
+                OwnerId = owner,
+                Title = text.Sentence(4),
+                Description = text.Sentence(12),
+                OriginalFileName = "synthetic.mp4",
+                ContentType = "video/mp4",
+                State = VideoState.Indexed,
+                DurationSeconds = ScenesPerVideo * 5,
+            };
+            db.Videos.Add(video);
+            ids[v] = video.Id;
+            for (var i = 0; i < ScenesPerVideo; i++)
+            {
+                var scene = new Scene { VideoId = video.Id, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(WordsPerScene) };
+                vectors.MoveNext();
+                db.Scenes.Add(scene);
+                db.SceneEmbeddings.Add(new SceneEmbedding { SceneId = scene.Id, VideoId = video.Id, Space = SentenceEncoder.Space, Vector = vectors.Current });
+            }
+        }
+
+        await db.SaveChangesAsync();
+        await SceneDocuments.UpdateAsync(db, ids, CancellationToken.None);
+        return ids;
+    }
+
+    /// <summary>Waits until the API holds the expected vectors, has no reload pending and no IVF build running.</summary>
+    private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, int vectors)
+    {
+        while (true)
+        {
+            var status = await StatusAsync(admin);
+            if (status.Loaded && status.PendingReloads == 0 && status.Text.Vectors >= vectors && status.Text.BuildsRunning == 0)
+            {
+                return status;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private static async Task MeasureAsync(HttpClient client, int size, string kind, Func<string> query)
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await SearchAsync(client, query()); // warm-up
+        }
+
+        var request = new List<double>();
+        var parts = Parts.ToDictionary(p => p, _ => new List<double>());
+        for (var i = 0; i < QueriesPerKind; i++)
+        {
+            var (milliseconds, timing) = await SearchAsync(client, query());
+            request.Add(milliseconds);
+            foreach (var (part, duration) in timing)
+            {
+                parts[part].Add(duration);
+            }
+        }
+
+        Console.WriteLine($"{size,9} {kind,-8} {"request",-9} {Latency.Percentile(request, 50),8:0.0} {Latency.Percentile(request, 95),8:0.0}");
+        foreach (var (part, durations) in parts)
+        {
+            Console.WriteLine($"{"",9} {"",-8} {part,-9} {Latency.Percentile(durations, 50),8:0.0} {Latency.Percentile(durations, 95),8:0.0}");
+        }
+    }
+
+    private static async Task<(double Milliseconds, IEnumerable<(string Part, double Milliseconds)> Timing)> SearchAsync(HttpClient client, string query)
+    {
+        var clock = Stopwatch.StartNew();
+        using var response = await client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&limit=20");
+        await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
+        var elapsed = clock.Elapsed.TotalMilliseconds;
+        var timing = string.Join(", ", response.Headers.GetValues("Server-Timing")).Split(", ").Select(entry => entry.Split(";dur="))
+            .Select(pair => (pair[0], double.Parse(pair[1], CultureInfo.InvariantCulture)));
+        return (elapsed, timing);
+    }
+
+    /// <summary>The parts of <c>GET /api/search/status</c> the bench waits on.</summary>
+    private sealed record IndexStatus(bool Loaded, int PendingReloads, VectorIndexStatus Text);
+
+    private static async Task<IndexStatus> StatusAsync(HttpClient admin) =>
+        (await admin.GetFromJsonAsync<IndexStatus>("/api/search/status"))!;
+}
