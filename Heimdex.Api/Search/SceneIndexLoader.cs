@@ -15,16 +15,28 @@ public sealed record SearchIndexStatus(bool Loaded, int VideosLoaded, int Videos
 /// Fills the vector indexes from Postgres at start, then reloads each video the worker (or a delete) announces.
 /// Until the first load is complete the API reports itself unhealthy: a search before then would silently miss scenes.
 /// </summary>
-public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
-    : BackgroundService, IHealthCheck
+public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
 {
+    private readonly IServiceScopeFactory _scopes;
+    private readonly SceneIndexes _indexes;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly ILogger<SceneIndexLoader> _logger;
+    private readonly SceneReloadQueue _reloads;
     private volatile bool _loaded;
     private int _videosLoaded;
     private int _videosToLoad;
-    private int _pendingReloads;
 
-    public SearchIndexStatus Status => new(_loaded, Volatile.Read(ref _videosLoaded), Volatile.Read(ref _videosToLoad), Volatile.Read(ref _pendingReloads),
-        indexes.Text.Status, indexes.Visual.Status, indexes.Faces.Status);
+    public SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
+    {
+        _scopes = scopes;
+        _indexes = indexes;
+        _redis = redis;
+        _logger = logger;
+        _reloads = new SceneReloadQueue(ReloadAsync, logger, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
+    }
+
+    public SearchIndexStatus Status => new(_loaded, Volatile.Read(ref _videosLoaded), Volatile.Read(ref _videosToLoad), _reloads.Pending,
+        _indexes.Text.Status, _indexes.Visual.Status, _indexes.Faces.Status);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_loaded
@@ -34,44 +46,52 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Subscribe first: a video indexed while the rest loads is reloaded after, not missed.
-        await redis.GetSubscriber().SubscribeAsync(SceneChanges.Channel, (channel, message) =>
+        await _redis.GetSubscriber().SubscribeAsync(SceneChanges.Channel, (channel, message) =>
         {
             if (Guid.TryParse(message.ToString(), out var videoId))
             {
-                _ = ReloadSafelyAsync(videoId, stoppingToken);
+                _reloads.Enqueue(videoId);
             }
         });
 
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        var videos = await db.Videos.AsNoTracking().Select(v => v.Id).ToListAsync(stoppingToken);
-        _videosToLoad = videos.Count;
-        foreach (var videoId in videos)
-        {
-            await ReloadAsync(db, videoId, stoppingToken);
-            Interlocked.Increment(ref _videosLoaded);
-        }
-
+        await LoadAllAsync(stoppingToken);
         _loaded = true;
-        logger.LogInformation("Search indexes loaded from {Videos} videos: {Status}", videos.Count, Status);
+        _logger.LogInformation("Search indexes loaded from {Videos} videos: {Status}", _videosLoaded, Status);
+        await _reloads.RunAsync(stoppingToken);
     }
 
-    private async Task ReloadSafelyAsync(Guid videoId, CancellationToken cancellationToken)
+    private async Task LoadAllAsync(CancellationToken stoppingToken)
     {
-        Interlocked.Increment(ref _pendingReloads);
-        try
+        for (var failures = 1; ; failures++)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await ReloadAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), videoId, cancellationToken);
+            try
+            {
+                await using var scope = _scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                var videos = await db.Videos.AsNoTracking().Select(v => v.Id).ToListAsync(stoppingToken);
+                _videosToLoad = videos.Count;
+                _videosLoaded = 0;
+                foreach (var videoId in videos)
+                {
+                    await ReloadAsync(db, videoId, stoppingToken);
+                    Interlocked.Increment(ref _videosLoaded);
+                }
+
+                return;
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                var delay = _reloads.RetryDelay(failures);
+                _logger.LogWarning(error, "Loading the search indexes failed ({Failures} times); trying again in {Delay}", failures, delay);
+                await Task.Delay(delay, stoppingToken);
+            }
         }
-        catch (Exception error) when (error is not OperationCanceledException)
-        {
-            logger.LogError(error, "Reloading the vectors of video {VideoId} failed", videoId);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _pendingReloads);
-        }
+    }
+
+    private async Task ReloadAsync(Guid videoId, CancellationToken cancellationToken)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        await ReloadAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), videoId, cancellationToken);
     }
 
     private async Task ReloadAsync(HeimdexDbContext db, Guid videoId, CancellationToken cancellationToken)
@@ -79,20 +99,20 @@ public sealed class SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes i
         var owner = await db.Videos.AsNoTracking().Where(v => v.Id == videoId).Select(v => (Guid?)v.OwnerId).FirstOrDefaultAsync(cancellationToken);
         if (owner is null)
         {
-            indexes.Text.Remove(videoId);
-            indexes.Visual.Remove(videoId);
-            indexes.Faces.Remove(videoId);
+            _indexes.Text.Remove(videoId);
+            _indexes.Visual.Remove(videoId);
+            _indexes.Faces.Remove(videoId);
             return;
         }
 
         var scenes = await db.SceneEmbeddings.AsNoTracking().Where(e => e.VideoId == videoId && e.Space == SentenceEncoder.Space)
             .Select(e => new { e.SceneId, e.Vector }).ToListAsync(cancellationToken);
-        indexes.Text.Replace(owner.Value, videoId, scenes.Select(s => (s.SceneId, s.Vector)));
+        _indexes.Text.Replace(owner.Value, videoId, scenes.Select(s => (s.SceneId, s.Vector)));
         var frames = await db.SceneFrames.AsNoTracking().Where(f => f.VideoId == videoId)
             .Select(f => new { f.SceneId, f.Descriptor }).ToListAsync(cancellationToken);
-        indexes.Visual.Replace(owner.Value, videoId, frames.Select(f => (f.SceneId, f.Descriptor)));
+        _indexes.Visual.Replace(owner.Value, videoId, frames.Select(f => (f.SceneId, f.Descriptor)));
         var faces = await db.Faces.AsNoTracking().Where(f => f.VideoId == videoId)
             .Select(f => new { f.SceneId, f.Embedding }).ToListAsync(cancellationToken);
-        indexes.Faces.Replace(owner.Value, videoId, faces.Select(f => (f.SceneId, f.Embedding)));
+        _indexes.Faces.Replace(owner.Value, videoId, faces.Select(f => (f.SceneId, f.Embedding)));
     }
 }

@@ -61,7 +61,21 @@ public sealed class SearchTests(HeimdexGraph graph)
         using var playback = await alice.GetAsync(top.GetProperty("playbackUrl").GetString()!.Split('#')[0], Cancellation);
         Assert.Equal(HttpStatusCode.OK, playback.StatusCode);
 
-        // A typo still finds it, through trigram similarity.
+        // The time of each part is in Server-Timing; administrators see what the indexes hold, users may not.
+        using (var timed = await alice.GetAsync($"/api/search?q={Uri.EscapeDataString("country")}", Cancellation))
+        {
+            var parts = string.Join(", ", timed.Headers.GetValues("Server-Timing")).Split(", ").Select(p => p.Split(";dur=")[0]);
+            Assert.Equal(["embed", "vectors", "rank", "hits"], parts);
+        }
+
+        using var admin = graph.Client(graph.AdminKey);
+        var status = await admin.GetFromJsonAsync<JsonElement>("/api/search/status", Cancellation);
+        Assert.True(status.GetProperty("loaded").GetBoolean());
+        Assert.True(status.GetProperty("text").GetProperty("vectors").GetInt32() > 0);
+        Assert.True(status.GetProperty("faces").GetProperty("vectors").GetInt32() > 0);
+        Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync("/api/search/status", Cancellation)).StatusCode);
+
+        // A typo still finds it: a word the library lacks is corrected to the library's nearest words.
         var typo = Hits(await SearchAsync(alice, "contry"));
         Assert.Equal(talk, typo[0].GetProperty("videoId").GetGuid());
         Assert.Equal(JsonValueKind.Number, typo[0].GetProperty("score").GetProperty("fuzzy").ValueKind);
