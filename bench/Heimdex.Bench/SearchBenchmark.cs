@@ -83,12 +83,18 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
             }
             else
             {
+                // A batch of videos at a time: one cascade over a million scenes outlasts any command timeout.
                 await using var db = new HeimdexDbContext(database);
-                await db.Users.Where(u => u.Id == userId).ExecuteDeleteAsync(); // its keys, videos and scenes cascade
-                foreach (var id in videos)
+                foreach (var batch in videos.Chunk(VideosPerBatch))
                 {
-                    await SceneChanges.PublishAsync(redis, id);
+                    await db.Videos.Where(v => batch.Contains(v.Id)).ExecuteDeleteAsync(); // their scenes cascade
+                    foreach (var id in batch)
+                    {
+                        await SceneChanges.PublishAsync(redis, id);
+                    }
                 }
+
+                await db.Users.Where(u => u.Id == userId).ExecuteDeleteAsync();
             }
         }
     }
