@@ -57,9 +57,9 @@ public static class SearchApi
     /// <summary>Visual descriptors this alike are the same or a near-duplicate picture (re-encoded, resized, re-coloured).</summary>
     public const float MinVisualSimilarity = 0.85f;
 
-    public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, LoadedModel<SentenceEncoder> Encoder);
+    public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, SceneIndexLoader Loader, LoadedModel<SentenceEncoder> Encoder);
 
-    public sealed record ImageSearchServices(HeimdexDbContext Db, SceneIndexes Indexes, LoadedModel<FaceAnalyzer> Faces, IOptions<PeopleOptions> People);
+    public sealed record ImageSearchServices(HeimdexDbContext Db, SceneIndexes Indexes, SceneIndexLoader Loader, LoadedModel<FaceAnalyzer> Faces, IOptions<PeopleOptions> People);
 
     private sealed record Ranked(Guid SceneId, double Value);
 
@@ -77,7 +77,9 @@ public static class SearchApi
                              "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
-                             "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream).");
+                             "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream). While the API is " +
+                             "still loading its vector indexes search answers 503 with `Retry-After`.")
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         search.MapGet("status", (SceneIndexLoader loader) => TypedResults.Ok(loader.Status))
             .WithName("SearchIndexStatus")
             .WithSummary("What the search indexes hold (administrators)")
@@ -95,11 +97,12 @@ public static class SearchApi
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return search;
     }
 
-    private static async Task<Results<Ok<SearchResponse>, ValidationProblem>> SearchAsync(
+    private static async Task<Results<Ok<SearchResponse>, ValidationProblem, ProblemHttpResult>> SearchAsync(
         ClaimsPrincipal user, HttpResponse response, [AsParameters] SearchServices services, CancellationToken cancellationToken,
         string? q = null, Guid? videoId = null, Guid? personId = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int limit = 20, string? cursor = null)
     {
@@ -121,13 +124,33 @@ public static class SearchApi
             errors["cursor"] = ["the cursor does not belong to this query; start again without it"];
         }
 
+        if (from >= to)
+        {
+            errors["to"] = ["to is after from"];
+        }
+
+        var owner = user.UserId();
+        var db = services.Db;
+        if (videoId is not null && !await db.Videos.AnyAsync(v => v.Id == videoId && v.OwnerId == owner, cancellationToken))
+        {
+            errors["videoId"] = ["you have no video with this id"];
+        }
+
+        if (personId is not null && !await db.People.AnyAsync(p => p.Id == personId && p.OwnerId == owner, cancellationToken))
+        {
+            errors["personId"] = ["you have no person with this id"];
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var owner = user.UserId();
-        var db = services.Db;
+        if (Unready(services.Loader, response) is { } unready)
+        {
+            return unready;
+        }
+
         var timing = new ServerTiming();
         var filtered = personId is not null || from is not null || to is not null;
         var embedding = services.Encoder.Value.Embed(query);
@@ -145,7 +168,8 @@ public static class SearchApi
         // index), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
         // words the library lacks (typos), and the vector index's nearest scenes checked against the scope. Scenes
         // with every word are ranked first-hand; of scenes with only some words at most MatchesRanked are ranked, so a
-        // query of common words costs the same in a library of a million scenes.
+        // query of common words costs the same in a library of a million scenes. Without words to correct, "corrected"
+        // has no row and its branch reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH scope AS NOT MATERIALIZED (
                 SELECT s."Id", s."Document" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
@@ -163,7 +187,8 @@ public static class SearchApi
                 SELECT to_tsquery('english', string_agg(DISTINCT near."Word", ' | ')) AS query
                 FROM unknown CROSS JOIN LATERAL (
                     SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % unknown.typed
-                    ORDER BY similarity(w."Word", unknown.typed) DESC, w."Word" LIMIT {CorrectionsPerWord}) near)
+                    ORDER BY similarity(w."Word", unknown.typed) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
+                HAVING count(*) > 0)
             (SELECT 0 AS "Ranking", m."Id" AS "SceneId", ts_rank_cd(m."Document", words.any)::float8 AS "Value"
              FROM words CROSS JOIN LATERAL (
                  (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.every LIMIT {MatchesRanked})
@@ -201,7 +226,7 @@ public static class SearchApi
     /// match threshold), fused by reciprocal rank.
     /// </summary>
     private static async Task<Results<Ok<ImageSearchResponse>, ProblemHttpResult>> SearchByImageAsync(
-        IFormFile? file, ClaimsPrincipal user, [AsParameters] ImageSearchServices services, CancellationToken cancellationToken, int limit = 20)
+        IFormFile? file, ClaimsPrincipal user, HttpResponse response, [AsParameters] ImageSearchServices services, CancellationToken cancellationToken, int limit = 20)
     {
         if (limit is < 1 or > 100)
         {
@@ -229,6 +254,11 @@ public static class SearchApi
             }
         }
 
+        if (Unready(services.Loader, response) is { } unready)
+        {
+            return unready;
+        }
+
         var owner = user.UserId();
         var people = services.People.Value;
         var recognisable = faces.Where(face => Math.Min(face.Detection.Width, face.Detection.Height) >= people.MinFaceSize && face.Sharpness >= people.MinSharpness).ToList();
@@ -242,6 +272,19 @@ public static class SearchApi
                 visualSimilarity.TryGetValue(hit.SceneId, out var v) ? v : null, faceSimilarity.TryGetValue(hit.SceneId, out var f) ? f : null)))
             .ToList();
         return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, "", page, cancellationToken)));
+    }
+
+    /// <summary>Until the vector indexes are loaded a search would silently miss scenes: it is refused, saying how far loading is.</summary>
+    private static ProblemHttpResult? Unready(SceneIndexLoader loader, HttpResponse response)
+    {
+        if (loader.Loaded)
+        {
+            return null;
+        }
+
+        response.Headers.RetryAfter = "5";
+        return TypedResults.Problem($"Search is not available yet: {loader.Progress}.", statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Search is starting");
     }
 
     private static List<Ranked> BestPerScene(IEnumerable<(Guid SceneId, float Similarity)> hits, double threshold) =>

@@ -9,6 +9,8 @@ namespace Heimdex.Shared.Search;
 /// </summary>
 public sealed class IvfIndex
 {
+    private static readonly ParallelOptions BuildParallelism = new() { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount - 1) };
+
     private readonly float[][] _centroids;
     private readonly int[][] _lists;
     private readonly float[][] _vectors;
@@ -90,7 +92,9 @@ public sealed class IvfIndex
     private static int[] Assign(float[][] vectors, float[][] centroids)
     {
         var assignment = new int[vectors.Length];
-        Parallel.For(0, vectors.Length, i =>
+        // A core is left to the requests: a build of a large library runs for a minute, and Parallel.For would otherwise
+        // take every thread-pool thread, new ones included, until health checks and searches time out.
+        Parallel.For(0, vectors.Length, BuildParallelism, i =>
         {
             var (best, bestSimilarity) = (0, float.MinValue);
             for (var c = 0; c < centroids.Length; c++)

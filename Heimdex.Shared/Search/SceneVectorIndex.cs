@@ -2,6 +2,9 @@ using System.Numerics.Tensors;
 
 namespace Heimdex.Shared.Search;
 
+/// <summary>What an index holds now: vectors, owners, owners answered through an IVF build, builds running and builds done since start.</summary>
+public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted);
+
 /// <summary>
 /// The scene embeddings of one space in memory, grouped by owner so a search only ever scans that user's scenes.
 /// Small libraries are scanned exactly (SIMD dot products of unit vectors = cosine); above a threshold an owner's
@@ -9,7 +12,6 @@ namespace Heimdex.Shared.Search;
 /// removed since the build is never answered from it, and vectors newer than the build are scanned exactly until
 /// the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per video.
 /// </summary>
-public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning);
 
 public sealed class SceneVectorIndex(int approximateAbove = 50_000)
 {
@@ -23,8 +25,8 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000)
     private readonly Dictionary<Guid, HashSet<Guid>> _videosByOwner = [];
     private readonly Dictionary<Guid, Approximate> _approximate = [];
     private readonly Dictionary<Guid, Task> _building = [];
+    private int _buildsCompleted;
 
-    /// <summary>What the index holds now: vectors, owners, owners answered through an IVF build, builds running.</summary>
     public VectorIndexStatus Status
     {
         get
@@ -32,7 +34,7 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000)
             lock (_lock)
             {
                 return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
-                    _approximate.Count, _building.Count);
+                    _approximate.Count, _building.Count, _buildsCompleted);
             }
         }
     }
@@ -65,24 +67,37 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000)
         }
     }
 
-    public void Replace(Guid ownerId, Guid videoId, IEnumerable<(Guid SceneId, float[] Vector)> scenes)
+    public void Replace(Guid ownerId, Guid videoId, IEnumerable<(Guid SceneId, float[] Vector)> scenes) =>
+        ReplaceMany([(ownerId, videoId, scenes)]);
+
+    /// <summary>
+    /// Replaces many videos at once (the API's start): a large owner's approximate index is built once, when all of
+    /// its videos are in, not again at every fifth of growth while they arrive.
+    /// </summary>
+    public void ReplaceMany(IEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> videos)
     {
-        var entries = scenes.ToArray();
+        var entries = videos.Select(v => (v.OwnerId, v.VideoId, Scenes: v.Scenes.ToArray())).ToList();
         lock (_lock)
         {
-            RemoveLocked(videoId);
-            if (entries.Length > 0)
+            foreach (var (ownerId, videoId, scenes) in entries)
             {
-                _videos[videoId] = new Video(ownerId, entries);
-                if (!_videosByOwner.TryGetValue(ownerId, out var videos))
+                RemoveLocked(videoId);
+                if (scenes.Length > 0)
                 {
-                    _videosByOwner[ownerId] = videos = [];
-                }
+                    _videos[videoId] = new Video(ownerId, scenes);
+                    if (!_videosByOwner.TryGetValue(ownerId, out var owned))
+                    {
+                        _videosByOwner[ownerId] = owned = [];
+                    }
 
-                videos.Add(videoId);
+                    owned.Add(videoId);
+                }
             }
 
-            RebuildIfStaleLocked(ownerId);
+            foreach (var ownerId in entries.Select(e => e.OwnerId).Distinct())
+            {
+                RebuildIfStaleLocked(ownerId);
+            }
         }
     }
 
@@ -185,6 +200,7 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000)
             {
                 _approximate[ownerId] = built;
                 _building.Remove(ownerId);
+                _buildsCompleted++;
                 RebuildIfStaleLocked(ownerId);
             }
         });

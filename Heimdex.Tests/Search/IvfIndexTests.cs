@@ -48,4 +48,25 @@ public sealed class IvfIndexTests
         Assert.Equal(added.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
         Assert.Empty(index.Search(Guid.NewGuid(), target.Vector, 10)); // another owner sees nothing
     }
+
+    [Fact]
+    public void A_library_loaded_at_once_gets_one_approximate_build_however_many_videos_it_has()
+    {
+        var owner = Guid.NewGuid();
+        var vectors = SyntheticEmbeddings.Generate(5_000, 64, topics: 50, spread: 1.0f, seed: 4);
+        var videos = vectors.Chunk(100).Select(chunk => (owner, Guid.NewGuid(), chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)))).ToList();
+        var loadedAtOnce = new SceneVectorIndex(approximateAbove: 1_000);
+        var loadedOneByOne = new SceneVectorIndex(approximateAbove: 1_000);
+
+        loadedAtOnce.ReplaceMany(videos);
+        foreach (var (_, video, scenes) in videos)
+        {
+            loadedOneByOne.Replace(owner, video, scenes);
+        }
+
+        loadedAtOnce.WaitForApproximateIndexes();
+        loadedOneByOne.WaitForApproximateIndexes();
+        Assert.Equal(new VectorIndexStatus(5_000, 1, 1, 0, 1), loadedAtOnce.Status);
+        Assert.True(loadedOneByOne.Status.BuildsCompleted > 1); // the cost the bulk load avoids: a build at each fifth of growth
+    }
 }

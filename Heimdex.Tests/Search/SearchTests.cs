@@ -33,6 +33,8 @@ public sealed class SearchTests(HeimdexGraph graph)
 
     private static List<JsonElement> Hits(JsonElement response) => [.. response.GetProperty("hits").EnumerateArray()];
 
+    private static List<Guid> SceneIds(List<JsonElement> hits) => [.. hits.Select(h => h.GetProperty("sceneId").GetGuid())];
+
     [Fact]
     public async Task Words_typos_meaning_pictures_and_faces_find_the_right_scene_of_the_right_video_and_only_the_users_own()
     {
@@ -101,8 +103,7 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.Equal(0, (await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", "9.9", "-i", TestFiles.TestVideo,
             "-frames:v", "1", "-vf", "scale=320:-2", "-q:v", "25", "-y", frame)).ExitCode);
         using var image = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(frame, Cancellation)), "file", "frame.jpg" } };
-        using var byImage = await alice.PostAsync("/api/search/image", image, Cancellation);
-        var pictures = Hits(await byImage.Content.ReadFromJsonAsync<JsonElement>(Cancellation));
+        var pictures = Hits(await SearchByImageAsync(alice, frame));
         Assert.Equal(deer, pictures[0].GetProperty("videoId").GetGuid());
         Assert.InRange(9.9, pictures[0].GetProperty("startSeconds").GetDouble(), pictures[0].GetProperty("endSeconds").GetDouble());
         Assert.All(pictures, h => Assert.NotEqual(bobs, h.GetProperty("videoId").GetGuid()));
@@ -127,6 +128,16 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.DoesNotContain(Hits(await SearchByImageAsync(bob, TestFiles.SharedMedia("faces", "obama_2.jpg"))),
             h => h.GetProperty("videoId").GetGuid() == talk);
 
+        // A restarted API loads every index again from Postgres: meaning, pictures and faces answer exactly as before.
+        var crashedApi = (await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints")).Pid("api");
+        System.Diagnostics.Process.GetProcessById(crashedApi).Kill();
+        await graph.Host.WaitForEndpointsAsync(e => e.State("api") == "healthy" && e.Pid("api") != crashedApi, TimeSpan.FromMinutes(1), "the api to restart");
+        await Eventually.PollAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/search/status", Cancellation),
+            s => s.GetProperty("loaded").GetBoolean(), "search indexes loaded", seconds: 60);
+        Assert.Equal(SceneIds(meaning), SceneIds(Hits(await SearchAsync(alice, "optimizing the loss function"))));
+        Assert.Equal(SceneIds(pictures), SceneIds(Hits(await SearchByImageAsync(alice, frame))));
+        Assert.Equal(SceneIds(obamaHits), SceneIds(Hits(await SearchByImageAsync(alice, TestFiles.SharedMedia("faces", "obama_2.jpg")))));
+
         // Deleted videos leave search.
         Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{deer}", Cancellation)).StatusCode);
         await Eventually.PollAsync(() => SearchAsync(alice, "Brandon Castellano copyright"),
@@ -140,9 +151,16 @@ public sealed class SearchTests(HeimdexGraph graph)
 
         using var empty = await alice.GetAsync("/api/search?q=%20", Cancellation);
         using var cursor = await alice.GetAsync("/api/search?q=cake&cursor=bm90LWEtY3Vyc29y", Cancellation);
+        using var backwards = await alice.GetAsync("/api/search?q=cake&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", Cancellation);
+        using var strangers = await alice.GetAsync($"/api/search?q=cake&videoId={Guid.NewGuid()}&personId={Guid.NewGuid()}", Cancellation);
 
         Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, cursor.StatusCode);
         Assert.Contains("cursor", await cursor.Content.ReadAsStringAsync(Cancellation));
+        Assert.Equal(HttpStatusCode.BadRequest, backwards.StatusCode);
+        Assert.True((await backwards.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("errors").TryGetProperty("to", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, strangers.StatusCode);
+        var errors = (await strangers.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("videoId", out _) && errors.TryGetProperty("personId", out _), errors.ToString());
     }
 }

@@ -15,6 +15,23 @@ public sealed record RunningGraph(Uri Api, int ApiPid, JsonElement ConnectionStr
             endpoints.GetProperty("connectionStrings"), (await File.ReadAllTextAsync(Path.Combine(dataDirectory, "admin.key"))).Trim());
     }
 
+    /// <summary>The graph once the AppHost runs an API process other than <paramref name="previousPid"/> (after a crash, a restart).</summary>
+    public static async Task<RunningGraph> WaitForApiRestartAsync(string dataDirectory, int previousPid)
+    {
+        while (true)
+        {
+            var api = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDirectory, "endpoints.json"))).RootElement
+                .GetProperty("resources").GetProperty("api");
+            if (api.GetProperty("pid") is { ValueKind: JsonValueKind.Number } pid && pid.GetInt32() != previousPid
+                && api.GetProperty("url").ValueKind == JsonValueKind.String)
+            {
+                return await LoadAsync(dataDirectory);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
+
     public string ConnectionString(string name) => ConnectionStrings.GetProperty(name).GetString()!;
 
     public HttpClient Client(string apiKey) =>

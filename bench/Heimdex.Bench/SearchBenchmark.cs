@@ -19,7 +19,7 @@ namespace Heimdex.Bench;
 /// synthetic 384-d embeddings, written to Postgres as the pipeline writes them and announced to the API as the
 /// worker announces them. Per size and query kind it prints p50/p95 of the request as the client sees it and of
 /// each part the API reports in <c>Server-Timing</c> (query embedding, vector index, Postgres ranking, hit details),
-/// and the API's resident memory per added scene. The bench user and everything it owns are deleted at the end (unless <c>--keep</c>, to inspect query plans).
+/// the API's resident memory per added scene, and how long a restarted API takes to load the library again. The bench user and everything it owns are deleted at the end (unless <c>--keep</c>, to inspect query plans).
 /// </summary>
 public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep)
 {
@@ -73,6 +73,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
                 await MeasureAsync(client, size, "words", () => $"{text.SearchWord()} {text.SearchWord()} {text.SearchWord()}");
                 await MeasureAsync(client, size, "typo", () => text.Misspelled(text.SearchWord()));
                 await MeasureAsync(client, size, "phrase", () => text.Sentence(8));
+                graph = await RestartApiAsync(graph, admin, vectorsBefore + added, size);
             }
         }
         finally
@@ -133,18 +134,45 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
     }
 
     /// <summary>Waits until the API holds the expected vectors, has no reload pending and no IVF build running.</summary>
-    private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, int vectors)
+    private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, int vectors) =>
+        await WaitForStatusAsync(admin, status => status.PendingReloads == 0 && status.Text.Vectors >= vectors && status.Text.BuildsRunning == 0);
+
+    private static async Task<IndexStatus> WaitForStatusAsync(HttpClient admin, Func<IndexStatus, bool> done)
     {
         while (true)
         {
-            var status = await StatusAsync(admin);
-            if (status.Loaded && status.PendingReloads == 0 && status.Text.Vectors >= vectors && status.Text.BuildsRunning == 0)
+            try
             {
-                return status;
+                var status = await StatusAsync(admin);
+                if (status.Loaded && done(status))
+                {
+                    return status;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The API is restarting.
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
+    }
+
+    /// <summary>
+    /// Kills the API (the AppHost starts it again, as after a crash) and times until search answers again — process
+    /// start and the indexes loaded from Postgres — and until the library's IVF index is built again.
+    /// </summary>
+    private async Task<RunningGraph> RestartApiAsync(RunningGraph graph, HttpClient admin, int vectors, int size)
+    {
+        var clock = Stopwatch.StartNew();
+        Process.GetProcessById(graph.ApiPid).Kill();
+        var restarted = await RunningGraph.WaitForApiRestartAsync(dataDirectory, graph.ApiPid);
+        var status = await WaitForStatusAsync(admin, _ => true);
+        var answering = clock.Elapsed;
+        await WaitForIndexAsync(admin, vectors);
+        Console.WriteLine($"{size,9} API restarted: search answers after {answering.TotalSeconds:0.0} s ({status.VectorsLoaded} vectors loaded), " +
+                          $"IVF built after {clock.Elapsed.TotalSeconds:0.0} s");
+        return restarted;
     }
 
     private static async Task MeasureAsync(HttpClient client, int size, string kind, Func<string> query)
@@ -185,7 +213,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
     }
 
     /// <summary>The parts of <c>GET /api/search/status</c> the bench waits on.</summary>
-    private sealed record IndexStatus(bool Loaded, int PendingReloads, VectorIndexStatus Text);
+    private sealed record IndexStatus(bool Loaded, long VectorsLoaded, int PendingReloads, VectorIndexStatus Text);
 
     private static async Task<IndexStatus> StatusAsync(HttpClient admin) =>
         (await admin.GetFromJsonAsync<IndexStatus>("/api/search/status"))!;
