@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Numerics.Tensors;
 using System.Text.Json;
+using Heimdex.Worker.People;
 using Heimdex.Tests.Pipeline;
 using Heimdex.Tests.Uploads;
+using Npgsql;
 
 namespace Heimdex.Tests.People;
 
@@ -29,6 +32,10 @@ public sealed class PeopleTests(HeimdexGraph graph)
         var ready = await WaitForPhotosAsync(alice, person);
         Assert.All(ready.GetProperty("photos").EnumerateArray(), p => Assert.Equal("ready", p.GetProperty("state").GetString()));
         Assert.True(ready.GetProperty("searchable").GetBoolean());
+        // The photos finished together; the person's face is made from both, not from whichever finished last.
+        var (personEmbedding, photoEmbeddings) = await StoredEmbeddingsAsync(person);
+        Assert.Equal(2, photoEmbeddings.Count);
+        Assert.InRange(TensorPrimitives.Dot(personEmbedding, FaceMatching.PersonEmbedding(photoEmbeddings)!), 0.9999f, 1.0001f);
 
         // Existing videos are matched again in the background once the photos are ready.
         var scenes = await WaitForScenesAsync(alice, before, s => MatchedAt(s, 1, person) > 0, "the person matched in the existing video");
@@ -129,6 +136,24 @@ public sealed class PeopleTests(HeimdexGraph graph)
         var video = await PipelineTests.WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed", seconds: 240);
         Assert.Equal("indexed", video.GetProperty("state").GetString());
         return id;
+    }
+
+    private async Task<(float[] Person, List<float[]> Photos)> StoredEmbeddingsAsync(Guid person)
+    {
+        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand(
+            "SELECT p.\"Embedding\", ph.\"FaceEmbedding\" FROM \"People\" p JOIN \"PersonPhotos\" ph ON ph.\"PersonId\" = p.\"Id\" " +
+            "WHERE p.\"Id\" = $1 AND ph.\"State\" = 'Ready'", connection)
+        { Parameters = { new() { Value = person } } };
+        await using var reader = await command.ExecuteReaderAsync(Cancellation);
+        var (embedding, photos) = (Array.Empty<float>(), new List<float[]>());
+        while (await reader.ReadAsync(Cancellation))
+        {
+            (embedding, photos) = (reader.GetFieldValue<float[]>(0), [.. photos, reader.GetFieldValue<float[]>(1)]);
+        }
+
+        return (embedding, photos);
     }
 
     private static async Task<Guid> CreatePersonAsync(HttpClient client, string name)

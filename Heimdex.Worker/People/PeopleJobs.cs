@@ -66,10 +66,16 @@ public sealed class PeopleJobs(
         }
 
         photo.UpdatedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        if (photo.State == PhotoState.Ready)
+        if (photo.State != PhotoState.Ready)
         {
-            await RefreshPersonAsync(photo.PersonId, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
+        var ownerId = await SaveWithPersonEmbeddingAsync(db, photo.PersonId, cancellationToken);
+        if (ownerId is not null)
+        {
+            await MatchAsync(db, photo.PersonId, ownerId.Value, cancellationToken);
         }
     }
 
@@ -77,15 +83,38 @@ public sealed class PeopleJobs(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var ownerId = await SaveWithPersonEmbeddingAsync(db, personId, cancellationToken);
+        if (ownerId is not null)
+        {
+            await MatchAsync(db, personId, ownerId.Value, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Saves the pending photo change and the person's embedding from their ready photos in one transaction, one
+    /// person at a time: otherwise a reader sees a ready photo of a person not yet searchable, and two photos finishing
+    /// together each write an embedding that misses the other. Returns the owner, or null when the person is gone.
+    /// </summary>
+    private static async Task<Guid?> SaveWithPersonEmbeddingAsync(HeimdexDbContext db, Guid personId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // The lock comes first, in its own statement, so the photos read next include what the last holder committed.
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM \"People\" WHERE \"Id\" = {personId} FOR UPDATE", cancellationToken);
         var person = await db.People.Include(p => p.Photos).FirstOrDefaultAsync(p => p.Id == personId, cancellationToken);
         if (person is null)
         {
-            return; // deleted: its faces were released with it
+            return null;
         }
 
         person.Embedding = FaceMatching.PersonEmbedding([.. person.Photos.Where(p => p.State == PhotoState.Ready).Select(p => p.FaceEmbedding!)]);
         await db.SaveChangesAsync(cancellationToken);
-        var changed = await matcher.MatchAsync(db, person.OwnerId, videoId: null, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return person.OwnerId;
+    }
+
+    private async Task MatchAsync(HeimdexDbContext db, Guid personId, Guid ownerId, CancellationToken cancellationToken)
+    {
+        var changed = await matcher.MatchAsync(db, ownerId, videoId: null, cancellationToken);
         logger.LogInformation("Person {PersonId} refreshed; {Changed} faces in the owner's videos changed person", personId, changed);
     }
 }
