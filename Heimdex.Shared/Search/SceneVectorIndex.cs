@@ -12,7 +12,6 @@ public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateO
 /// removed since the build is never answered from it, and vectors newer than the build are scanned exactly until
 /// the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per video.
 /// </summary>
-
 public sealed class SceneVectorIndex(int approximateAbove = 50_000)
 {
     private sealed record Video(Guid Owner, (Guid SceneId, float[] Vector)[] Scenes);

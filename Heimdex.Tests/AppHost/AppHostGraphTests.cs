@@ -59,18 +59,9 @@ public sealed class AppHostGraphTests
     /// A service may report Degraded (still answering) while it warms up, as the API does while it loads its search
     /// indexes; an empty library loads in moments, so anything but Healthy after that is a failure.
     /// </summary>
-    private static async Task<string> SettledHealthAsync(HttpClient http, Uri service)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        var health = await http.GetStringAsync(new Uri(service, "/health"), Cancellation);
-        while (health == "Degraded" && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(250), Cancellation);
-            health = await http.GetStringAsync(new Uri(service, "/health"), Cancellation);
-        }
-
-        return health;
-    }
+    private static Task<string> SettledHealthAsync(HttpClient http, Uri service) =>
+        Eventually.PollAsync(() => http.GetStringAsync(new Uri(service, "/health"), Cancellation),
+            health => health != "Degraded", $"settled health of {service}", seconds: 30);
 
     [Fact]
     public async Task Killing_the_apphost_with_sigkill_leaves_no_child_behind()

@@ -72,22 +72,25 @@ public sealed class PeopleJobs(
             return;
         }
 
-        var ownerId = await SaveWithPersonEmbeddingAsync(db, photo.PersonId, cancellationToken);
-        if (ownerId is not null)
-        {
-            await MatchAsync(db, photo.PersonId, ownerId.Value, cancellationToken);
-        }
+        await RefreshAsync(db, photo.PersonId, cancellationToken);
     }
 
     public async Task RefreshPersonAsync(Guid personId, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        var ownerId = await SaveWithPersonEmbeddingAsync(db, personId, cancellationToken);
-        if (ownerId is not null)
+        await RefreshAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), personId, cancellationToken);
+    }
+
+    /// <summary>Saves the person's face (with any pending photo change), then matches it again across the owner's videos.</summary>
+    private async Task RefreshAsync(HeimdexDbContext db, Guid personId, CancellationToken cancellationToken)
+    {
+        if (await SaveWithPersonEmbeddingAsync(db, personId, cancellationToken) is not { } ownerId)
         {
-            await MatchAsync(db, personId, ownerId.Value, cancellationToken);
+            return; // deleted: its faces were released with it
         }
+
+        var changed = await matcher.MatchAsync(db, ownerId, videoId: null, cancellationToken);
+        logger.LogInformation("Person {PersonId} refreshed; {Changed} faces in the owner's videos changed person", personId, changed);
     }
 
     /// <summary>
@@ -110,11 +113,5 @@ public sealed class PeopleJobs(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return person.OwnerId;
-    }
-
-    private async Task MatchAsync(HeimdexDbContext db, Guid personId, Guid ownerId, CancellationToken cancellationToken)
-    {
-        var changed = await matcher.MatchAsync(db, ownerId, videoId: null, cancellationToken);
-        logger.LogInformation("Person {PersonId} refreshed; {Changed} faces in the owner's videos changed person", personId, changed);
     }
 }
