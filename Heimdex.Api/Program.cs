@@ -5,6 +5,7 @@ using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
 using Heimdex.Shared.Uploads;
+using Heimdex.Conventions;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
@@ -16,7 +17,7 @@ using Heimdex.Shared.Users;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
-if (args is [DatabaseMigrator.Command])
+if (args is [MigrationStep.Command])
 {
     // The AppHost's one-shot step: migrate, register the admin key, exit.
     var migration = Host.CreateApplicationBuilder();
@@ -26,7 +27,7 @@ if (args is [DatabaseMigrator.Command])
     using var host = migration.Build();
     await using var scope = host.Services.CreateAsyncScope();
     await scope.ServiceProvider.GetRequiredService<DatabaseMigrator>()
-        .RunAsync(migration.Configuration[DatabaseMigrator.AdminKeyVariable.Replace("__", ":", StringComparison.Ordinal)], CancellationToken.None);
+        .RunAsync(migration.Configuration[MigrationStep.AdminKeyVariable.Replace("__", ":", StringComparison.Ordinal)], CancellationToken.None);
     return 0;
 }
 

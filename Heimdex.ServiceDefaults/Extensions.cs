@@ -1,10 +1,10 @@
+using Heimdex.Conventions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -19,9 +19,6 @@ public static class ServiceDefaultsExtensions
 {
     /// <summary>Health checks carrying this tag must pass for <c>/alive</c>; every check must pass for <c>/health</c>.</summary>
     public const string LiveTag = "live";
-
-    public const string HealthPath = "/health";
-    public const string AlivePath = "/alive";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -44,20 +41,21 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        // Aspire's client integrations (PostgreSQL, Redis) add their own instrumentation to this pipeline.
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
+                .AddMeter(TelemetryNames.Source)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddNpgsqlInstrumentation())
+                .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
-                .AddSource(builder.Environment.ApplicationName)
+                .SetSampler(new ParentBasedSampler(new OperationRootSampler()))
+                .AddSource(TelemetryNames.Source)
                 .AddAspNetCoreInstrumentation(aspnet =>
                     // Probes would drown the real traces.
-                    aspnet.Filter = context => !context.Request.Path.StartsWithSegments(HealthPath)
-                                               && !context.Request.Path.StartsWithSegments(AlivePath))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql());
+                    aspnet.Filter = context => !context.Request.Path.StartsWithSegments(ServiceEndpoints.Health)
+                                               && !context.Request.Path.StartsWithSegments(ServiceEndpoints.Alive))
+                .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
@@ -80,8 +78,8 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthPath).AllowAnonymous();
-        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).AllowAnonymous();
+        app.MapHealthChecks(ServiceEndpoints.Health).AllowAnonymous();
+        app.MapHealthChecks(ServiceEndpoints.Alive, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).AllowAnonymous();
         return app;
     }
 }

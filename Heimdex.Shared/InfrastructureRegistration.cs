@@ -1,15 +1,15 @@
 using Hangfire;
 using Hangfire.Redis.StackExchange;
+using Heimdex.Conventions;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Uploads;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace Heimdex.Shared;
@@ -20,11 +20,15 @@ public static class InfrastructureRegistration
     public const string HangfirePrefix = "heimdex:hangfire:";
 
     /// <summary>PostgreSQL and the one EF Core model; all the migration step needs.</summary>
+    /// <remarks>
+    /// Aspire's client integrations bring health checks, traces and metrics for both. EF's retrying execution
+    /// strategy is off: stages and photo jobs open their own transactions, which it refuses, and a failed job is
+    /// retried whole by Hangfire instead.
+    /// </remarks>
     public static IHostApplicationBuilder AddHeimdexDatabase(this IHostApplicationBuilder builder)
     {
-        var database = builder.Configuration.Required(ConnectionNames.Database);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(database));
-        builder.Services.AddDbContext<HeimdexDbContext>((provider, options) => options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()));
+        builder.AddNpgsqlDataSource(ConnectionNames.Database); // raw SQL: advisory locks, heartbeats, streamed reads
+        builder.AddNpgsqlDbContext<HeimdexDbContext>(ConnectionNames.Database, settings => settings.DisableRetry = true);
         return builder;
     }
 
@@ -34,9 +38,8 @@ public static class InfrastructureRegistration
         var services = builder.Services;
         builder.AddHeimdexDatabase();
 
-        var redisOptions = ConfigurationOptions.Parse(configuration.Required(ConnectionNames.Redis));
-        redisOptions.AbortOnConnectFail = false; // keep retrying: the server may start after us
-        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        // One multiplexer for Hangfire's storage, search's reload channel and everything else.
+        builder.AddRedisClient(ConnectionNames.Redis, configureOptions: redis => redis.AbortOnConnectFail = false);
 
         var storage = StorageConnection.Parse(configuration.Required(ConnectionNames.Storage));
         services.AddSingleton(storage);
@@ -48,6 +51,7 @@ public static class InfrastructureRegistration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseFilter(new JobTracing())
             .UseRedisStorage(provider.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions
             {
                 Prefix = HangfirePrefix,
@@ -58,44 +62,8 @@ public static class InfrastructureRegistration
         services.AddSingleton<IVideoPipeline, HangfireVideoPipeline>();
         services.AddSingleton<IPeopleQueue, HangfirePeopleQueue>();
 
-        services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>(ConnectionNames.Database)
-            .AddCheck<RedisHealthCheck>(ConnectionNames.Redis)
-            .AddCheck<StorageHealthCheck>(ConnectionNames.Storage);
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>(ConnectionNames.Storage);
         return builder;
-    }
-
-    private sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                await using var command = dataSource.CreateCommand("SELECT 1");
-                await command.ExecuteScalarAsync(cancellationToken);
-                return HealthCheckResult.Healthy();
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                return HealthCheckResult.Unhealthy("PostgreSQL is not reachable.", error);
-            }
-        }
-    }
-
-    private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            try
-            {
-                await redis.GetDatabase().PingAsync();
-                return HealthCheckResult.Healthy();
-            }
-            catch (RedisException error)
-            {
-                return HealthCheckResult.Unhealthy("Redis is not reachable.", error);
-            }
-        }
     }
 
     private sealed class StorageHealthCheck(Amazon.S3.IAmazonS3 s3, StorageConnection storage) : IHealthCheck

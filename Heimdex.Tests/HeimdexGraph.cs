@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Hangfire;
 using Hangfire.Redis.StackExchange;
+using Heimdex.Conventions;
 using Heimdex.Shared;
 using Heimdex.Shared.Storage;
 using Heimdex.Tests.AppHost;
@@ -10,20 +11,18 @@ using StackExchange.Redis;
 namespace Heimdex.Tests;
 
 /// <summary>
-/// One real graph (PostgreSQL, Redis, storage, migrations, API, worker) started from the AppHost for a whole test
-/// collection, with two ordinary users besides the administrator.
+/// One real graph (PostgreSQL, Redis, storage, migrations, API, worker, and the Aspire dashboard receiving their
+/// telemetry) started from the AppHost for a whole test collection, with two ordinary users besides the administrator.
 /// </summary>
 public sealed class HeimdexGraph : IAsyncLifetime
 {
     /// <summary>Small enough that a test can exceed it; large enough for two multipart parts.</summary>
     public const long MaxUploadBytes = 40_000_000;
 
-    private AppHostProcess? _host;
+    private TestGraph? _graph;
     private ConnectionMultiplexer? _redis;
 
-    public GraphEndpoints Endpoints { get; private set; } = null!;
-
-    public AppHostProcess Host => _host!;
+    public TestGraph Graph => _graph!;
 
     public string AdminKey { get; private set; } = "";
 
@@ -31,11 +30,15 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public string BobKey { get; private set; } = "";
 
-    public StorageConnection Storage => StorageConnection.Parse(Endpoints.ConnectionString(ConnectionNames.Storage));
+    public StorageConnection Storage { get; private set; } = null!;
 
-    public string DatabaseConnectionString => Endpoints.ConnectionString(ConnectionNames.Database);
+    public string DatabaseConnectionString { get; private set; } = "";
 
     public JobStorage Jobs { get; private set; } = null!;
+
+    public Uri Api { get; private set; } = null!;
+
+    public Uri HangfireDashboard => new(Graph.Endpoint("worker"), ServiceEndpoints.HangfireDashboard);
 
     /// <summary>Runs one SQL statement against the graph's database; for tests that put rows into a state on purpose.</summary>
     public async Task<int> ExecuteSqlAsync(string sql, params object[] parameters)
@@ -53,7 +56,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _host = AppHostProcess.Start(AppHostProcess.NewDataDirectory(), new Dictionary<string, string>
+        _graph = await TestGraph.StartAsync(dashboard: true, serviceEnvironment: new Dictionary<string, string>
         {
             ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // Failure handling on a test's time scale: quick retries, a watchdog that notices a dead worker in seconds.
@@ -65,15 +68,16 @@ public sealed class HeimdexGraph : IAsyncLifetime
             ["Pipeline__WatchdogInterval"] = "00:00:02",
             ["Pipeline__StallTimeout"] = "00:01:30",
         });
-        Endpoints = await _host.WaitForAllHealthyAsync();
-        AdminKey = (await File.ReadAllTextAsync(Path.Combine(_host.DataDirectory, "admin.key"))).Trim();
+        await _graph.WaitForHealthyAsync("api", "worker");
+        Api = _graph.Endpoint("api");
+        Storage = StorageConnection.Parse(await _graph.ConnectionStringAsync(ConnectionNames.Storage));
+        DatabaseConnectionString = await _graph.ConnectionStringAsync(ConnectionNames.Database);
+        AdminKey = (await File.ReadAllTextAsync(Path.Combine(_graph.DataDirectory, "admin.key"))).Trim();
         AliceKey = await CreateUserAsync("alice");
         BobKey = await CreateUserAsync("bob");
-        _redis = await ConnectionMultiplexer.ConnectAsync(Endpoints.ConnectionString(ConnectionNames.Redis));
+        _redis = await ConnectionMultiplexer.ConnectAsync(await _graph.ConnectionStringAsync(ConnectionNames.Redis));
         Jobs = new RedisStorage(_redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix });
     }
-
-    public Uri Api => Endpoints.Url("api");
 
     public HttpClient Client(string? apiKey)
     {
@@ -129,12 +133,9 @@ public sealed class HeimdexGraph : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         _redis?.Dispose();
-        if (_host is not null)
+        if (_graph is not null)
         {
-            _host.Signal("TERM");
-            await _host.WaitForExitAsync(TimeSpan.FromMinutes(1));
-            await _host.DisposeAsync();
-            Directory.Delete(_host.DataDirectory, recursive: true);
+            await _graph.DisposeAsync();
         }
     }
 }

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Dashboard;
+using Heimdex.Conventions;
 using Heimdex.Shared;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
@@ -50,6 +51,7 @@ builder.Services.AddSingleton<PipelineRunner>();
 builder.Services.AddSingleton<IVideoPipelineJobs>(services => services.GetRequiredService<PipelineRunner>());
 builder.Services.AddSingleton<StageStateFilter>();
 builder.Services.AddHostedService<PipelineWatchdog>();
+builder.Services.AddHostedService<PipelineGauges>();
 builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
 builder.Services.AddHangfireServer((services, server) =>
     server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers);

@@ -1,5 +1,6 @@
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
 
 namespace Heimdex.Api.Uploads;
@@ -9,6 +10,7 @@ public sealed class VideoIntake(HeimdexDbContext db, IVideoPipeline pipeline)
 {
     public async Task<Video> AcceptAsync(Video video, CancellationToken cancellationToken)
     {
+        video.TraceParent = HeimdexTelemetry.CurrentTraceParent;
         db.Videos.Add(video);
         await db.SaveChangesAsync(cancellationToken);
         pipeline.Enqueue(video.Id);

@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -51,7 +52,7 @@ public static class UsersApi
 
         var user = new User { Name = request.Name.Trim(), IsAdmin = request.IsAdmin };
         var credential = ApiKeyCredential.Generate();
-        var key = credential.ToApiKey(user.Id, "first key");
+        var key = ApiKey.From(credential, user.Id, "first key");
         db.Users.Add(user);
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
@@ -74,7 +75,7 @@ public static class UsersApi
         }
 
         var credential = ApiKeyCredential.Generate();
-        var key = credential.ToApiKey(request.UserId, request.Name.Trim());
+        var key = ApiKey.From(credential, request.UserId, request.Name.Trim());
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created($"/api/keys/{key.Id}", new KeyResponse(key.Id, key.UserId, key.Name, key.Prefix, credential.ToString()));

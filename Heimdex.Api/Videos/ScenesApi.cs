@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Claims;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Users;
 using Heimdex.Shared.Videos;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -126,6 +128,11 @@ public static class ScenesApi
 
         (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
+        foreach (var link in HeimdexTelemetry.LinkTo(video.TraceParent))
+        {
+            Activity.Current?.AddLink(link); // this request's trace carries the new run; the upload's trace is where it began
+        }
+
         pipeline.Enqueue(id, fromStage);
         return TypedResults.Accepted($"/api/videos/{id}", VideoResponse.From(video));
     }

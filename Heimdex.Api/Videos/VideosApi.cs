@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using System.Globalization;
 using System.Security.Claims;
 using Amazon.S3.Model;

@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using Heimdex.Shared.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -10,9 +11,6 @@ namespace Heimdex.Shared.Data;
 /// </summary>
 public sealed class DatabaseMigrator(HeimdexDbContext db, ILogger<DatabaseMigrator> logger)
 {
-    public const string Command = "migrate";
-    public const string AdminKeyVariable = "Heimdex__AdminApiKey";
-
     public async Task RunAsync(string? adminKey, CancellationToken cancellationToken)
     {
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
@@ -26,7 +24,7 @@ public sealed class DatabaseMigrator(HeimdexDbContext db, ILogger<DatabaseMigrat
 
         if (!ApiKeyCredential.TryParse(adminKey, out var credential))
         {
-            throw new InvalidOperationException($"{AdminKeyVariable} is not a Heimdex API key (hx_<prefix>_<secret>).");
+            throw new InvalidOperationException($"{MigrationStep.AdminKeyVariable} is not a Heimdex API key (hx_<prefix>_<secret>).");
         }
 
         if (await db.ApiKeys.AnyAsync(k => k.Prefix == credential.Prefix, cancellationToken))
@@ -36,7 +34,7 @@ public sealed class DatabaseMigrator(HeimdexDbContext db, ILogger<DatabaseMigrat
 
         var admin = await db.Users.OrderBy(u => u.CreatedAt).FirstOrDefaultAsync(u => u.IsAdmin, cancellationToken)
                     ?? db.Users.Add(new User { Name = "admin", IsAdmin = true }).Entity;
-        db.ApiKeys.Add(credential.ToApiKey(admin.Id, "admin key created by the AppHost"));
+        db.ApiKeys.Add(ApiKey.From(credential, admin.Id, "admin key created by the AppHost"));
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Administrator key {Prefix} registered", credential.Prefix);
     }

@@ -56,6 +56,7 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
             video.Property(v => v.Title).HasMaxLength(500);
             video.Property(v => v.OriginalFileName).HasMaxLength(255);
             video.Property(v => v.ContentType).HasMaxLength(100);
+            video.Property(v => v.TraceParent).HasMaxLength(128);
             video.HasMany(v => v.Stages).WithOne().HasForeignKey(s => s.VideoId).OnDelete(DeleteBehavior.Cascade);
             video.HasMany(v => v.Scenes).WithOne().HasForeignKey(s => s.VideoId).OnDelete(DeleteBehavior.Cascade);
         });

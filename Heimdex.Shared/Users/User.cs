@@ -1,3 +1,5 @@
+using Heimdex.Conventions;
+
 namespace Heimdex.Shared.Users;
 
 /// <summary>Someone who owns videos and people. Everything a user owns is invisible to every other user.</summary>
@@ -20,6 +22,10 @@ public sealed class User
 /// </summary>
 public sealed class ApiKey
 {
+    /// <summary>What is stored of a new key: its prefix and the hash of its secret, never the secret.</summary>
+    public static ApiKey From(ApiKeyCredential credential, Guid userId, string name) =>
+        new() { UserId = userId, Prefix = credential.Prefix, SecretHash = credential.SecretHash, Name = name };
+
     public Guid Id { get; init; } = Guid.CreateVersion7();
 
     public Guid UserId { get; init; }

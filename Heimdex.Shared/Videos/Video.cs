@@ -51,6 +51,12 @@ public sealed class Video
 
     public DateTimeOffset UpdatedAt { get; set; } = DateTimeOffset.UtcNow;
 
+    /// <summary>
+    /// The W3C trace context of the request that uploaded the video: its pipeline runs in that trace, and a
+    /// reprocess or a watchdog's re-enqueue, which start traces of their own, link back to it.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
     public List<Pipeline.StageRun> Stages { get; init; } = [];
 
     public List<Scene> Scenes { get; init; } = [];

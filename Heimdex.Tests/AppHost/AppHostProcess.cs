@@ -6,7 +6,10 @@ using System.Text.Json;
 
 namespace Heimdex.Tests.AppHost;
 
-/// <summary>The real AppHost, started as a process on its own data directory, as a user would run it.</summary>
+/// <summary>
+/// The AppHost as a person runs it: <c>dotnet run --project Heimdex.AppHost</c>, in a process group of its own as a
+/// terminal starts a command, so <see cref="Interrupt"/> is the terminal's Ctrl-C.
+/// </summary>
 public sealed class AppHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -20,34 +23,20 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    public int Pid => _process.Id;
-
     public string Output => string.Join('\n', _output);
 
-    public static string AssemblyPath =>
-        typeof(AppHostProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(a => a.Key == "service:Heimdex.AppHost").Value!;
-
-    public static string NewDataDirectory() =>
-        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "heimdex-tests", Guid.NewGuid().ToString("N"))).FullName;
-
-    public static AppHostProcess Start(string dataDirectory, params string[] arguments) => Start(dataDirectory, new Dictionary<string, string>(), arguments);
-
-    /// <param name="environment">Variables the AppHost passes on to every service (configuration such as Uploads__MaxBytes).</param>
-    public static AppHostProcess Start(string dataDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static AppHostProcess Start(string dataDirectory)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
+        var configuration = typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        // setsid: the process group a terminal gives a command, which Ctrl-C signals as a whole.
+        var startInfo = new ProcessStartInfo("setsid")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (name, value) in environment)
-        {
-            startInfo.Environment[name] = value;
-        }
-
-        foreach (var argument in (string[])[AssemblyPath, "--data-dir", dataDirectory, "--api-port", FreePort().ToString(CultureInfo.InvariantCulture), .. arguments])
+        foreach (var argument in (string[])["dotnet", "run", "--no-build", "-c", configuration, "--project", Projects.Heimdex_AppHost.ProjectPath, "--",
+                     "--data-dir", dataDirectory, "--api-port", FreePort(), "--dashboard-port", FreePort()])
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -61,10 +50,11 @@ public sealed class AppHostProcess : IAsyncDisposable
         return host;
     }
 
-    public async Task<GraphEndpoints> WaitForAllHealthyAsync(TimeSpan? timeout = null) =>
-        await WaitForEndpointsAsync(e => e.AllHealthy, timeout ?? TimeSpan.FromMinutes(3), "all resources healthy");
+    public async Task<JsonElement> WaitForAllHealthyAsync() =>
+        await WaitForEndpointsAsync(e => e.GetProperty("allHealthy").GetBoolean(), TimeSpan.FromMinutes(4), "all resources healthy");
 
-    public async Task<GraphEndpoints> WaitForEndpointsAsync(Func<GraphEndpoints, bool> condition, TimeSpan timeout, string what)
+    /// <summary><c>endpoints.json</c> once it says what <paramref name="condition"/> asks.</summary>
+    public async Task<JsonElement> WaitForEndpointsAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what)
     {
         var file = Path.Combine(DataDirectory, "endpoints.json");
         var deadline = DateTime.UtcNow + timeout;
@@ -75,7 +65,7 @@ public sealed class AppHostProcess : IAsyncDisposable
                 Assert.Fail($"The AppHost exited with code {_process.ExitCode} before {what}:\n{Output}");
             }
 
-            if (File.Exists(file) && TryRead(file) is { } endpoints && condition(endpoints))
+            if (TryRead(file) is { } endpoints && condition(endpoints))
             {
                 return endpoints;
             }
@@ -84,14 +74,14 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
 
         Assert.Fail($"Timed out waiting for {what}:\n{Output}");
-        return null!;
+        return default;
     }
 
-    private static GraphEndpoints? TryRead(string file)
+    private static JsonElement? TryRead(string file)
     {
         try
         {
-            return new GraphEndpoints(JsonDocument.Parse(File.ReadAllText(file)).RootElement.Clone());
+            return File.Exists(file) ? JsonDocument.Parse(File.ReadAllText(file)).RootElement.Clone() : null;
         }
         catch (Exception error) when (error is IOException or JsonException)
         {
@@ -99,7 +89,14 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public void Signal(string signal) => Process.Start("kill", [$"-{signal}", Pid.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+    /// <summary>Ctrl-C in the terminal: SIGINT to the whole process group.</summary>
+    public void Interrupt() => SignalGroup("INT");
+
+    /// <summary>The terminal closed hard: SIGKILL to <c>dotnet run</c> and the AppHost, which get no chance to stop anything.</summary>
+    public void KillGroup() => SignalGroup("KILL");
+
+    private void SignalGroup(string signal) =>
+        Process.Start("kill", [$"-{signal}", "--", $"-{_process.Id.ToString(CultureInfo.InvariantCulture)}"])!.WaitForExit();
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -116,34 +113,49 @@ public sealed class AppHostProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>Every process below the AppHost: its children and theirs (PostgreSQL's backends, say).</summary>
-    public IReadOnlyList<int> Descendants()
+    /// <summary>
+    /// Every process the run made: DCP (which watches the AppHost) and all below it, the resources' processes among
+    /// them, and the AppHost's own children.
+    /// </summary>
+    public IReadOnlyList<int> GraphProcesses()
     {
-        var parents = new Dictionary<int, int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && ReadStat(pid) is { } stat)
-            {
-                parents[pid] = stat.ParentPid;
-            }
-        }
-
-        var found = new List<int>();
-        var frontier = new Queue<int>([Pid]);
+        var processes = Directory.EnumerateDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Select(pid => (Pid: pid, Parent: ReadStat(pid)?.ParentPid, CommandLine: CommandLine(pid)))
+            .ToList();
+        var appHosts = processes.Where(p => p.Parent == _process.Id).Select(p => p.Pid).Append(_process.Id).ToHashSet();
+        var roots = processes.Where(p => appHosts.Any(host => p.CommandLine.Contains($"--monitor {host} ", StringComparison.Ordinal)))
+            .Select(p => p.Pid).Concat(appHosts);
+        var found = new HashSet<int>();
+        var frontier = new Queue<int>(roots);
         while (frontier.TryDequeue(out var parent))
         {
-            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            if (found.Add(parent))
             {
-                found.Add(child);
-                frontier.Enqueue(child);
+                foreach (var child in processes.Where(p => p.Parent == parent))
+                {
+                    frontier.Enqueue(child.Pid);
+                }
             }
         }
 
-        return found;
+        return [.. found];
     }
 
     /// <summary>Alive means present and not a zombie (this machine's init reaps orphans slowly).</summary>
     public static bool IsAlive(int pid) => ReadStat(pid) is { State: not 'Z' and not 'X' };
+
+    public static async Task<IReadOnlyList<int>> SurvivorsAfterAsync(IReadOnlyList<int> pids, TimeSpan wait)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (pids.Any(IsAlive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        return [.. pids.Where(IsAlive)];
+    }
 
     private static (char State, int ParentPid)? ReadStat(int pid)
     {
@@ -159,49 +171,33 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<IReadOnlyList<int>> SurvivorsAfterAsync(IReadOnlyList<int> pids, TimeSpan wait)
+    private static string CommandLine(int pid)
     {
-        var deadline = DateTime.UtcNow + wait;
-        while (pids.Any(IsAlive) && DateTime.UtcNow < deadline)
+        try
         {
-            await Task.Delay(200);
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
         }
-
-        return pids.Where(IsAlive).ToList();
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
-    private static int FreePort()
+    private static string FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
         {
-            _process.Kill(); // SIGKILL: the children's parent-death signal takes them down too
+            KillGroup();
             await _process.WaitForExitAsync();
         }
 
         _process.Dispose();
     }
-}
-
-/// <summary>The AppHost's <c>endpoints.json</c>.</summary>
-public sealed record GraphEndpoints(JsonElement Root)
-{
-    public bool AllHealthy => Root.GetProperty("allHealthy").GetBoolean();
-
-    public string State(string resource) => Root.GetProperty("resources").GetProperty(resource).GetProperty("state").GetString()!;
-
-    public int Pid(string resource) => Root.GetProperty("resources").GetProperty(resource).GetProperty("pid").GetInt32();
-
-    public Uri Url(string resource) => new(Root.GetProperty("resources").GetProperty(resource).GetProperty("url").GetString()!);
-
-    public string Endpoint(string resource, string name) =>
-        Root.GetProperty("resources").GetProperty(resource).GetProperty("endpoints").GetProperty(name).GetString()!;
-
-    public string ConnectionString(string name) => Root.GetProperty("connectionStrings").GetProperty(name).GetString()!;
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Heimdex.AppHost.DevStorage;
+using Heimdex.DevStorage;
 
 namespace Heimdex.Tests.DevStorage;
 

@@ -1,5 +1,5 @@
 using Amazon.S3;
-using Heimdex.AppHost.DevStorage;
+using Heimdex.DevStorage;
 using Heimdex.Shared.Storage;
 using Microsoft.AspNetCore.Builder;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Heimdex.AppHost.DevStorage;
+using Heimdex.DevStorage;
 
 namespace Heimdex.Tests.DevStorage;
 

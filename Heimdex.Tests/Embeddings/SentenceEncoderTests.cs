@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Heimdex.Conventions;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
 

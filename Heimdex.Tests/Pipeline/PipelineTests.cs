@@ -67,7 +67,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
 
         using var admin = new HttpClient();
         admin.DefaultRequestHeaders.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("admin:" + graph.AdminKey)));
-        var succeeded = await admin.GetStringAsync(graph.Endpoints.Endpoint("worker", "hangfire") + "/jobs/succeeded", Cancellation);
+        var succeeded = await admin.GetStringAsync(graph.HangfireDashboard + "/jobs/succeeded", Cancellation);
         Assert.Contains($"keyframes &#183; video {id}", succeeded);
     }
 
@@ -178,8 +178,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
         var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 1.2));
         await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 80, "keyframes under way", seconds: 240);
 
-        var current = await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints");
-        System.Diagnostics.Process.GetProcessById(current.Pid("worker")).Kill(); // SIGKILL, mid-stage
+        await graph.Graph.CrashAsync("worker"); // SIGKILL, mid-stage
 
         var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 300);
         Assert.Equal("indexed", video.GetProperty("state").GetString());

@@ -61,8 +61,7 @@ public sealed class UnderstandingTests(HeimdexGraph graph)
         var id = await VideoUploadTests.UploadAsync(alice, await File.ReadAllBytesAsync(path, Cancellation), "long-talk.mp4");
         await PipelineTests.WaitForAsync(alice, id, v => TranscribeProgress(v) is >= 20 and < 70, "transcription under way", seconds: 240);
 
-        var current = await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints");
-        System.Diagnostics.Process.GetProcessById(current.Pid("worker")).Kill(); // SIGKILL, mid-transcription
+        await graph.Graph.CrashAsync("worker"); // SIGKILL, mid-transcription
 
         var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 300);
         Assert.Equal("indexed", video.GetProperty("state").GetString());

@@ -129,9 +129,7 @@ public sealed class SearchTests(HeimdexGraph graph)
             h => h.GetProperty("videoId").GetGuid() == talk);
 
         // A restarted API loads every index again from Postgres: meaning, pictures and faces answer exactly as before.
-        var crashedApi = (await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints")).Pid("api");
-        System.Diagnostics.Process.GetProcessById(crashedApi).Kill();
-        await graph.Host.WaitForEndpointsAsync(e => e.State("api") == "healthy" && e.Pid("api") != crashedApi, TimeSpan.FromMinutes(1), "the api to restart");
+        await graph.Graph.CrashAndWaitForRestartAsync("api");
         await Eventually.PollAsync(() => admin.GetFromJsonAsync<JsonElement>("/api/search/status", Cancellation),
             s => s.GetProperty("loaded").GetBoolean(), "search indexes loaded", seconds: 60);
         Assert.Equal(SceneIds(meaning), SceneIds(Hits(await SearchAsync(alice, "optimizing the loss function"))));

@@ -1,3 +1,4 @@
+using Heimdex.Conventions;
 using Heimdex.Shared.Models;
 using Heimdex.Worker.Speech;
 

@@ -66,9 +66,7 @@ public sealed class TusUploadTests(HeimdexGraph graph)
         var offset = await WaitForSettledOffsetAsync(alice, location);
         Assert.InRange(offset, 1, 9 * MiB);
 
-        var crashedApi = (await graph.Host.WaitForEndpointsAsync(_ => true, TimeSpan.FromSeconds(5), "endpoints")).Pid("api");
-        System.Diagnostics.Process.GetProcessById(crashedApi).Kill();
-        await graph.Host.WaitForEndpointsAsync(e => e.State("api") == "healthy" && e.Pid("api") != crashedApi, TimeSpan.FromMinutes(1), "the api to restart");
+        await graph.Graph.CrashAndWaitForRestartAsync("api");
 
         Assert.Equal(offset, await WaitForOffsetAsync(alice, location, _ => true));
         using var rest = Patch(location, offset, new ByteArrayContent(payload, (int)offset, payload.Length - (int)offset));

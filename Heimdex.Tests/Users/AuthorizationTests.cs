@@ -98,7 +98,7 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
     [Fact]
     public async Task The_hangfire_dashboard_needs_the_administrators_key()
     {
-        var dashboard = new Uri(graph.Endpoints.Endpoint("worker", "hangfire"));
+        var dashboard = graph.HangfireDashboard;
         using var http = new HttpClient();
 
         using var anonymous = await http.GetAsync(dashboard, Cancellation);

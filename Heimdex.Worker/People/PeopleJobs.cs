@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Heimdex.Shared.Data;
+using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Storage;
-using Heimdex.Shared.Faces;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -25,9 +27,12 @@ public sealed class PeopleJobs(
 {
     public async Task ProcessPhotoAsync(Guid photoId, CancellationToken cancellationToken)
     {
+        var activity = Activity.Current?.SetTag(HeimdexTelemetry.PhotoId, photoId);
+        using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.PhotoId, photoId)));
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
         var photo = await db.PersonPhotos.FirstOrDefaultAsync(p => p.Id == photoId, cancellationToken);
+        activity?.SetTag(HeimdexTelemetry.PersonId, photo?.PersonId);
         if (photo is null || photo.State is PhotoState.Ready or PhotoState.Failed)
         {
             return; // deleted since, or a duplicate delivery of finished work
@@ -68,6 +73,7 @@ public sealed class PeopleJobs(
         photo.UpdatedAt = time.GetUtcNow();
         if (photo.State != PhotoState.Ready)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, photo.Error);
             await db.SaveChangesAsync(cancellationToken);
             return;
         }
@@ -77,6 +83,8 @@ public sealed class PeopleJobs(
 
     public async Task RefreshPersonAsync(Guid personId, CancellationToken cancellationToken)
     {
+        Activity.Current?.SetTag(HeimdexTelemetry.PersonId, personId);
+        using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.PersonId, personId)));
         await using var scope = scopes.CreateAsyncScope();
         await RefreshAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), personId, cancellationToken);
     }

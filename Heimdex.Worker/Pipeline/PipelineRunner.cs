@@ -1,8 +1,11 @@
 using System.ComponentModel;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Hangfire;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -27,8 +30,13 @@ public sealed class PipelineRunner(
     private const string LockScope = "video";
     private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(15);
 
+    private static readonly Histogram<double> StageDuration = HeimdexTelemetry.Meter.CreateHistogram<double>(
+        "heimdex.stage.duration", "s", "How long a pipeline stage ran, by stage and outcome: succeeded, skipped, failed (the video fails), error (it threw: retried until attempts run out), interrupted (worker shutdown).");
+
     public async Task RunAsync(Guid videoId, string? fromStage, CancellationToken cancellationToken)
     {
+        Activity.Current?.SetTag(HeimdexTelemetry.VideoId, videoId);
+        using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.VideoId, videoId)));
         if (fromStage is not null)
         {
             registry.TypeOf(fromStage); // unknown names fail here, visibly
@@ -60,6 +68,9 @@ public sealed class PipelineRunner(
     [DisplayName("{1} · video {0}")]
     public async Task RunStageAsync(Guid videoId, string stageName, CancellationToken cancellationToken)
     {
+        var activity = Activity.Current?.SetTag(HeimdexTelemetry.VideoId, videoId).SetTag(HeimdexTelemetry.Stage, stageName);
+        activity?.DisplayName = $"stage {stageName}";
+        using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.VideoId, videoId), (HeimdexTelemetry.Stage, stageName)));
         var stageType = registry.TypeOf(stageName);
         await using var videoLock = await AdvisoryLock.TryAcquireAsync(dataSource, LockScope, videoId, cancellationToken);
         if (videoLock is null)
@@ -87,7 +98,11 @@ public sealed class PipelineRunner(
             (StageState.Running, run.Attempt + 1, 0, null, now, null, now);
         (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, now);
         await db.SaveChangesAsync(cancellationToken);
+        activity?.SetTag(HeimdexTelemetry.Attempt, run.Attempt);
 
+        var started = Stopwatch.GetTimestamp();
+        void Record(string outcome) => StageDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+            new KeyValuePair<string, object?>("stage", stageName), new KeyValuePair<string, object?>("outcome", outcome));
         var workDirectory = Directory.CreateDirectory(Path.Combine(options.Value.WorkDirectory, $"{videoId:N}-{stageName}")).FullName;
         await using var heartbeat = new StageHeartbeat(dataSource, run.Id, options.Value.HeartbeatInterval, time);
         try
@@ -100,6 +115,7 @@ public sealed class PipelineRunner(
                 (outcome.Skipped ? StageState.Skipped : StageState.Succeeded, 100, outcome.Reason, [.. outcome.OutputKeys], time.GetUtcNow());
             video.UpdatedAt = time.GetUtcNow();
             await db.SaveChangesAsync(CancellationToken.None);
+            Record(outcome.Skipped ? "skipped" : "succeeded");
         }
         catch (PermanentStageFailure failure)
         {
@@ -107,6 +123,8 @@ public sealed class PipelineRunner(
             db.ChangeTracker.Clear();
             await MarkFailedAsync(db, videoId, stageName, failure.Message, videoFails: true);
             logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, failure.Message);
+            activity.RecordFailure(failure);
+            Record("failed");
             return;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -114,6 +132,7 @@ public sealed class PipelineRunner(
             await heartbeat.StopAsync();
             db.ChangeTracker.Clear();
             await MarkPendingAsync(db, run.Id, "interrupted by a worker shutdown; it resumes when a worker takes the job again");
+            Record("interrupted");
             throw;
         }
         catch (Exception error)
@@ -121,6 +140,7 @@ public sealed class PipelineRunner(
             await heartbeat.StopAsync();
             db.ChangeTracker.Clear();
             await MarkFailedAsync(db, videoId, stageName, error.Message, videoFails: false);
+            Record("error");
             throw; // Hangfire retries with backoff; the state filter fails the video when attempts run out
         }
         finally

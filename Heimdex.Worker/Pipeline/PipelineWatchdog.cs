@@ -3,6 +3,7 @@ using Hangfire.States;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -72,6 +73,8 @@ public sealed class PipelineWatchdog(
                 run.State = StageState.Pending;
                 run.Error = $"its worker stopped responding during attempt {run.Attempt}; resumed by the watchdog";
                 await db.SaveChangesAsync(cancellationToken);
+                var traceParent = await db.Videos.Where(v => v.Id == run.VideoId).Select(v => v.TraceParent).FirstOrDefaultAsync(cancellationToken);
+                using var resume = HeimdexTelemetry.StartLinkedToVideo($"watchdog resumes {run.Stage}", run.VideoId, traceParent);
                 await runner.EnqueueStageAsync(run.VideoId, run.Stage);
                 logger.LogWarning("Resumed {Stage} of video {VideoId}: its worker stopped responding", run.Stage, run.VideoId);
             }
@@ -93,6 +96,7 @@ public sealed class PipelineWatchdog(
 
             video.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
+            using var reenqueue = HeimdexTelemetry.StartLinkedToVideo("watchdog re-enqueues video", video.Id, video.TraceParent);
             await runner.RunAsync(video.Id, fromStage: null, cancellationToken);
             logger.LogWarning("Re-enqueued video {VideoId}: no job was left for it after {StallTimeout}", video.Id, settings.StallTimeout);
         }

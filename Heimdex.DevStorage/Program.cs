@@ -1,0 +1,3 @@
+using Heimdex.DevStorage;
+
+return await DevStorageServer.RunAsync(args);

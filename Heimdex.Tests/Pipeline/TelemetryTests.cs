@@ -1,0 +1,137 @@
+using System.Net;
+using Heimdex.Tests.AppHost;
+using Heimdex.Tests.Uploads;
+using Npgsql;
+
+namespace Heimdex.Tests.Pipeline;
+
+/// <summary>What the Aspire dashboard shows of a video: one trace from its upload through every stage, and its logs.</summary>
+[Collection(HeimdexGraphCollection.Name)]
+public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
+{
+    private const int ExportSeconds = 60;
+    private static readonly string[] Stages =
+        ["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "finalize"];
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private DashboardTelemetry? _dashboard;
+
+    private DashboardTelemetry Dashboard => _dashboard!;
+
+    public async ValueTask InitializeAsync() => _dashboard = new DashboardTelemetry(await graph.Graph.DashboardAsync());
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task An_indexed_video_is_one_trace_from_its_upload_request_through_every_stage_with_its_logs_filterable_by_video()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var (id, traceId) = await IndexedVideoAsync(alice, "traced.mp4");
+
+        var trace = await Eventually.PollAsync(() => Dashboard.TraceAsync(traceId),
+            spans => Stages.All(stage => spans.Any(s => s.Attribute("heimdex.stage") == stage)), $"every stage in trace {traceId}", ExportSeconds);
+
+        var upload = Assert.Single(trace, s => s.Resource == "api" && s.Attribute("http.request.method") == "POST" && s.Attribute("url.path") == "/api/videos");
+        Assert.Equal(HttpStatusCode.Accepted.ToString("D"), upload.Attribute("http.response.status_code"));
+        foreach (var stage in Stages)
+        {
+            var span = Assert.Single(trace, s => s.Attribute("heimdex.stage") == stage && s.Resource == "worker");
+            Assert.Equal(id.ToString(), span.Attribute("heimdex.video.id"));
+            Assert.Equal("1", span.Attribute("heimdex.attempt"));
+            Assert.Equal($"stage {stage}", span.Text("name"));
+            Assert.False(span.IsError, span.ToString());
+        }
+
+        // Below the stages: their database calls, Redis commands and storage requests.
+        var stageSpans = trace.Where(s => s.Attribute("heimdex.stage") is not null).Select(s => s.Text("spanId")).ToHashSet();
+        var children = trace.Where(s => stageSpans.Contains(s.Text("parentSpanId"))).ToList();
+        Assert.Contains(children, s => s.Attribute("db.system.name") == "postgresql" || s.Attribute("db.system") == "postgresql");
+        Assert.Contains(children, s => s.Attribute("db.system.name") == "redis" || s.Attribute("db.system") == "redis");
+        Assert.Contains(children, s => s.Attribute("server.port") == graph.Storage.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var logs = await Eventually.PollAsync(() => Dashboard.LogsAsync("worker"),
+            records => records.Any(r => r.Attribute("heimdex.video.id") == id.ToString()), $"worker logs of video {id}", ExportSeconds);
+        Assert.All(logs.Where(r => r.Attribute("heimdex.video.id") == id.ToString() && r.Attribute("heimdex.stage") is not null),
+            r => Assert.Equal(traceId, r.Text("traceId")));
+    }
+
+    [Fact]
+    public async Task A_stage_that_fails_ends_its_span_with_error_status_and_the_reason()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var original = await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation);
+        var id = await VideoUploadTests.UploadAsync(alice, original[..(original.Length / 3)], "cut-short.mp4");
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed");
+        var traceId = await UploadTraceIdAsync(id);
+
+        var trace = await Eventually.PollAsync(() => Dashboard.TraceAsync(traceId),
+            spans => spans.Any(s => s.Attribute("heimdex.stage") == "validate"), $"validate in trace {traceId}", ExportSeconds);
+        var validate = Assert.Single(trace, s => s.Attribute("heimdex.stage") == "validate");
+        Assert.True(validate.IsError, validate.ToString());
+        var reason = video.GetProperty("error").GetString()!["validate: ".Length..];
+        Assert.Contains(reason, validate.Item.GetProperty("status").GetProperty("message").GetString());
+        Assert.Contains(validate.Item.GetProperty("events").EnumerateArray(), e => e.GetProperty("name").GetString() == "exception");
+        Assert.DoesNotContain(trace, s => s.Attribute("heimdex.stage") == "extract_audio"); // nothing runs after a failure
+    }
+
+    [Fact]
+    public async Task Reprocess_and_the_watchdog_start_traces_of_their_own_linked_to_the_upload_trace()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var (id, uploadTrace) = await IndexedVideoAsync(alice, "linked.mp4");
+
+        using (var reprocess = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=finalize", null, Cancellation))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, reprocess.StatusCode);
+        }
+
+        await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
+        await AssertLinkedRunAsync("api", id, uploadTrace, "reprocess");
+
+        // As if Redis lost the job: finalize pending, its job gone, nothing running; the watchdog enqueues it again.
+        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Pending', \"JobId\" = 'lost-job' " +
+                                    "WHERE \"VideoId\" = $1 AND \"Stage\" = 'finalize'", id);
+        await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"State\" = 'Processing', \"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", id);
+        await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed by the watchdog's run");
+        await AssertLinkedRunAsync("worker", id, uploadTrace, "watchdog");
+    }
+
+    /// <summary>A span of <paramref name="resource"/> links to the upload's trace, and its own trace ran finalize for the video again.</summary>
+    private async Task AssertLinkedRunAsync(string resource, Guid id, string uploadTrace, string what)
+    {
+        var seen = new HashSet<string>();
+        await Eventually.PollAsync(async () =>
+            {
+                foreach (var linked in (await Dashboard.SpansAsync(resource)).Where(s => s.LinkedTraceIds.Contains(uploadTrace)))
+                {
+                    var trace = await Dashboard.TraceAsync(linked.Text("traceId"));
+                    if (trace.Any(s => s.Attribute("heimdex.stage") == "finalize" && s.Attribute("heimdex.video.id") == id.ToString()))
+                    {
+                        seen.Add(linked.Text("traceId"));
+                    }
+                }
+
+                return seen.Count;
+            },
+            count => count > 0, $"{what}'s run of video {id} linked to its upload trace {uploadTrace}", ExportSeconds);
+        Assert.DoesNotContain(uploadTrace, seen);
+    }
+
+    /// <summary>testvideo.mp4 uploaded and indexed, and the id of the trace its upload request began.</summary>
+    private async Task<(Guid Id, string TraceId)> IndexedVideoAsync(HttpClient client, string fileName)
+    {
+        var id = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), fileName);
+        await PipelineTests.WaitForAsync(client, id, v => v.GetProperty("state").GetString() == "indexed", "indexed");
+        return (id, await UploadTraceIdAsync(id));
+    }
+
+    private async Task<string> UploadTraceIdAsync(Guid id)
+    {
+        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand("SELECT \"TraceParent\" FROM \"Videos\" WHERE \"Id\" = $1", connection) { Parameters = { new() { Value = id } } };
+        var traceParent = (string)(await command.ExecuteScalarAsync(Cancellation))!;
+        return traceParent.Split('-')[1]; // 00-<trace id>-<span id>-<flags>
+    }
+}
