@@ -28,14 +28,17 @@ public sealed record TelemetryItem(string Resource, JsonElement Item)
 /// <summary>The dashboard's telemetry HTTP API (<c>/api/telemetry/*</c>, key in <c>x-api-key</c>).</summary>
 public sealed class DashboardTelemetry(DashboardAddress dashboard)
 {
+    /// <summary>The most the API returns (the newest); its default is 200.</summary>
+    private const int Limit = 10_000;
+
     public async Task<IReadOnlyList<TelemetryItem>> TraceAsync(string traceId) =>
         Items(await GetAsync($"/api/telemetry/traces/{traceId}"), "resourceSpans", "scopeSpans", "spans");
 
     public async Task<IReadOnlyList<TelemetryItem>> SpansAsync(string resource) =>
-        Items(await GetAsync($"/api/telemetry/spans?resource={resource}"), "resourceSpans", "scopeSpans", "spans");
+        Items(await GetAsync($"/api/telemetry/spans?resource={resource}&limit={Limit}"), "resourceSpans", "scopeSpans", "spans");
 
-    public async Task<IReadOnlyList<TelemetryItem>> LogsAsync(string resource) =>
-        Items(await GetAsync($"/api/telemetry/logs?resource={resource}"), "resourceLogs", "scopeLogs", "logRecords");
+    public async Task<IReadOnlyList<TelemetryItem>> LogsAsync(string resource, string traceId) =>
+        Items(await GetAsync($"/api/telemetry/logs?resource={resource}&traceId={traceId}&limit={Limit}"), "resourceLogs", "scopeLogs", "logRecords");
 
     private async Task<JsonElement?> GetAsync(string path)
     {

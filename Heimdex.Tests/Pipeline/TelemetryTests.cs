@@ -36,11 +36,16 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted.ToString("D"), upload.Attribute("http.response.status_code"));
         foreach (var stage in Stages)
         {
-            var span = Assert.Single(trace, s => s.Attribute("heimdex.stage") == stage && s.Resource == "worker");
-            Assert.Equal(id.ToString(), span.Attribute("heimdex.video.id"));
-            Assert.Equal("1", span.Attribute("heimdex.attempt"));
-            Assert.Equal($"stage {stage}", span.Text("name"));
-            Assert.False(span.IsError, span.ToString());
+            // A stage job that finds the video busy with another job comes back later: a short span without an attempt.
+            var spans = trace.Where(s => s.Attribute("heimdex.stage") == stage).ToList();
+            Assert.All(spans, span =>
+            {
+                Assert.Equal("worker", span.Resource);
+                Assert.Equal(id.ToString(), span.Attribute("heimdex.video.id"));
+                Assert.Equal($"stage {stage}", span.Text("name"));
+                Assert.False(span.IsError, span.ToString());
+            });
+            Assert.Contains(spans, span => span.Attribute("heimdex.attempt") == "1");
         }
 
         // Below the stages: their database calls, Redis commands and storage requests.
@@ -50,10 +55,10 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         Assert.Contains(children, s => s.Attribute("db.system.name") == "redis" || s.Attribute("db.system") == "redis");
         Assert.Contains(children, s => s.Attribute("server.port") == graph.Storage.Endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        var logs = await Eventually.PollAsync(() => Dashboard.LogsAsync("worker"),
-            records => records.Any(r => r.Attribute("heimdex.video.id") == id.ToString()), $"worker logs of video {id}", ExportSeconds);
-        Assert.All(logs.Where(r => r.Attribute("heimdex.video.id") == id.ToString() && r.Attribute("heimdex.stage") is not null),
-            r => Assert.Equal(traceId, r.Text("traceId")));
+        // The worker's log records of those stages carry the video, so the dashboard's structured logs filter by it.
+        var logs = await Eventually.PollAsync(() => Dashboard.LogsAsync("worker", traceId),
+            records => records.Any(r => r.Attribute("heimdex.stage") is not null), $"worker logs in trace {traceId}", ExportSeconds);
+        Assert.All(logs.Where(r => r.Attribute("heimdex.stage") is not null), r => Assert.Equal(id.ToString(), r.Attribute("heimdex.video.id")));
     }
 
     [Fact]
@@ -66,9 +71,9 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         var traceId = await UploadTraceIdAsync(id);
 
         var trace = await Eventually.PollAsync(() => Dashboard.TraceAsync(traceId),
-            spans => spans.Any(s => s.Attribute("heimdex.stage") == "validate"), $"validate in trace {traceId}", ExportSeconds);
-        var validate = Assert.Single(trace, s => s.Attribute("heimdex.stage") == "validate");
-        Assert.True(validate.IsError, validate.ToString());
+            spans => spans.Any(s => s.Attribute("heimdex.stage") == "validate" && s.IsError), $"a failed validate span in trace {traceId}", ExportSeconds);
+        var validate = trace.Single(s => s.Attribute("heimdex.stage") == "validate" && s.IsError);
+        Assert.Equal("1", validate.Attribute("heimdex.attempt"));
         var reason = video.GetProperty("error").GetString()!["validate: ".Length..];
         Assert.Contains(reason, validate.Item.GetProperty("status").GetProperty("message").GetString());
         Assert.Contains(validate.Item.GetProperty("events").EnumerateArray(), e => e.GetProperty("name").GetString() == "exception");

@@ -76,6 +76,7 @@ public sealed class PipelineRunner(
         if (videoLock is null)
         {
             // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
+            activity?.AddEvent(new ActivityEvent($"deferred by {BusyRetryDelay.TotalSeconds:0} s: another job of this video holds its lock"));
             await RecordJobAsync(videoId, stageName, jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, CancellationToken.None), BusyRetryDelay));
             return;
         }

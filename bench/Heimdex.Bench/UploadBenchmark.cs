@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Amazon.S3.Transfer;
+using Heimdex.Conventions;
 using Heimdex.Shared;
 using Heimdex.Shared.Storage;
 
