@@ -12,7 +12,9 @@ public static class Dashboard
 {
     /// <summary>
     /// The dashboard on a fixed loopback port (a bookmark keeps working) with its telemetry HTTP API on. The login
-    /// token and API key are kept with the data, so an open dashboard tab stays logged in across restarts.
+    /// token and API key are kept with the data, so an open dashboard tab stays logged in across restarts. OTLP stays
+    /// plain http on loopback even when the pages are https: the services would not trust an untrusted development
+    /// certificate, and their telemetry never leaves the machine.
     /// </summary>
     public static DashboardAddress UseFixedDashboard(this IDistributedApplicationBuilder builder, AppHostOptions options, DataDirectory data)
     {
@@ -20,8 +22,8 @@ public static class Dashboard
         var dashboard = new DashboardAddress(
             new Uri($"{scheme}://127.0.0.1:{options.DashboardPort}"), data.Secret("dashboard-browser-token"), data.Secret("dashboard-api-key"));
         builder.Configuration["ASPNETCORE_URLS"] = dashboard.Url.ToString().TrimEnd('/');
-        builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"{scheme}://127.0.0.1:{DataDirectory.FreePort()}";
-        builder.Configuration["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = options.DashboardHttps ? "false" : "true";
+        builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{DataDirectory.FreePort()}";
+        builder.Configuration["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         builder.Configuration["AppHost:BrowserToken"] = dashboard.BrowserToken;
         builder.Configuration["AppHost:DashboardApiKey"] = dashboard.ApiKey;
         builder.Services.AddSingleton(dashboard);

@@ -183,7 +183,8 @@ public sealed class AppHostProcess : IAsyncDisposable
         }
     }
 
-    private static string FreePort()
+    /// <summary>A loopback port nothing listens on now, as the AppHost's command line takes it.</summary>
+    public static string FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

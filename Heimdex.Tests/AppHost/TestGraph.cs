@@ -57,7 +57,7 @@ public sealed class TestGraph : IAsyncDisposable
         var cancellation = TestContext.Current.CancellationToken;
         dataDirectory ??= NewDataDirectory();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Heimdex_AppHost>(
-            ["--data-dir", dataDirectory, "--api-port", Port(), "--dashboard-port", Port()],
+            ["--data-dir", dataDirectory, "--api-port", AppHostProcess.FreePort(), "--dashboard-port", AppHostProcess.FreePort()],
             (options, _) => options.DisableDashboard = !dashboard,
             cancellation);
         var hostLogs = new LogRecords();
@@ -153,13 +153,6 @@ public sealed class TestGraph : IAsyncDisposable
         }
 
         return string.Join('\n', lines);
-    }
-
-    private static string Port()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
     }
 
     public async ValueTask DisposeAsync()
