@@ -20,8 +20,6 @@ public sealed class DataDirectory(string path)
 
     public string EndpointsFile => System.IO.Path.Combine(Path, EndpointsFileName);
 
-    public static bool IsRoot => Environment.IsPrivilegedProcess;
-
     /// <summary>The folder a resource keeps its data in, created on first use.</summary>
     public string For(string resourceName) => Directory.CreateDirectory(System.IO.Path.Combine(Path, resourceName)).FullName;
 

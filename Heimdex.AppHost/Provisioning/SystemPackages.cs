@@ -69,7 +69,7 @@ public sealed class SystemPackages(Action<string> log)
         }
 
         string[] elevate;
-        if (DataDirectory.IsRoot)
+        if (Environment.IsPrivilegedProcess)
         {
             elevate = [];
         }

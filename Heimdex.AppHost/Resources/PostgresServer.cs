@@ -28,7 +28,7 @@ public sealed class PostgresServerResource(string name, string dataPath, Paramet
 
     /// <summary>The user the server and initdb run as: none to change to unless the AppHost is root.</summary>
     internal static IEnumerable<string> DropPrivileges =>
-        DataDirectory.IsRoot ? [$"--reuid={SuperUser}", $"--regid={SuperUser}", "--init-groups"] : [];
+        Environment.IsPrivilegedProcess ? [$"--reuid={SuperUser}", $"--regid={SuperUser}", "--init-groups"] : [];
 }
 
 /// <summary>A database on a <see cref="PostgresServerResource"/>, created once the server is ready; its connection string names it.</summary>
@@ -123,7 +123,7 @@ public static class PostgresServerExtensions
         DataDirectory.WritePrivateFile(passwordFile, (await server.Password.GetValueAsync(cancellationToken))!);
         try
         {
-            if (DataDirectory.IsRoot)
+            if (Environment.IsPrivilegedProcess)
             {
                 GrantTraversal(directory);
                 await RunAsync("chown", ["-R", $"{PostgresServerResource.SuperUser}:{PostgresServerResource.SuperUser}", directory, passwordFile], cancellationToken);

@@ -1,11 +1,19 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Telemetry;
+using Heimdex.Shared.Videos;
 using Heimdex.Tests.AppHost;
 using Heimdex.Tests.Uploads;
+using Heimdex.Worker.Pipeline;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Heimdex.Tests.Pipeline;
 
-/// <summary>What the Aspire dashboard shows of a video: one trace from its upload through every stage, and its logs.</summary>
+/// <summary>What the Aspire dashboard shows of a video: one trace from its upload through every stage, its logs, the pipeline's gauges.</summary>
 [Collection(HeimdexGraphCollection.Name)]
 public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
 {
@@ -100,6 +108,45 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"State\" = 'Processing', \"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", id);
         await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed by the watchdog's run");
         await AssertLinkedRunAsync("worker", id, uploadTrace, "watchdog");
+    }
+
+    [Fact]
+    public async Task The_pipeline_gauges_count_videos_by_state_and_jobs_by_hangfire_state()
+    {
+        await using var services = new ServiceCollection()
+            .AddLogging()
+            .AddDbContext<HeimdexDbContext>(options => options.UseNpgsql(graph.DatabaseConnectionString))
+            .AddSingleton(graph.Jobs)
+            .BuildServiceProvider();
+        var measured = new ConcurrentDictionary<(string Instrument, string Tag), long>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, meterListener) =>
+            {
+                if (instrument.Meter == HeimdexTelemetry.Meter)
+                {
+                    meterListener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            measured[(instrument.Name, tags.ToArray().Select(t => $"{t.Key}={t.Value}").Single())] = value);
+        listener.Start();
+        using var gauges = ActivatorUtilities.CreateInstance<PipelineGauges>(services);
+        await gauges.StartAsync(Cancellation);
+
+        await Eventually.PollAsync(() =>
+            {
+                listener.RecordObservableInstruments();
+                return Task.FromResult(measured.Keys.Count(k => k.Instrument == "heimdex.videos"));
+            }, count => count == Enum.GetValues<VideoState>().Length, "videos by every state", seconds: 30);
+        await gauges.StopAsync(Cancellation);
+
+        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM \"Videos\"", connection);
+        Assert.Equal((long)(await count.ExecuteScalarAsync(Cancellation))!, measured.Where(m => m.Key.Instrument == "heimdex.videos").Sum(m => m.Value));
+        Assert.All((string[])["enqueued", "scheduled", "processing", "failed"], state => Assert.True(measured.ContainsKey(("heimdex.jobs", $"state={state}")), state));
     }
 
     /// <summary>A span of <paramref name="resource"/> links to the upload's trace, and its own trace ran finalize for the video again.</summary>
