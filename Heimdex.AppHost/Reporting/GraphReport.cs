@@ -57,20 +57,33 @@ internal sealed class GraphReport(
 
             var before = _latest.GetValueOrDefault(update.Resource.Name)?.Snapshot;
             _latest[update.Resource.Name] = update;
-            if (IsStop(update.Snapshot) && before is { } previous && previous.State?.Text != update.Snapshot.State?.Text)
+            try
             {
-                await ReportStopAsync(update, stoppingToken);
+                await ReportAsync(update, before, steps, stoppingToken);
             }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                // A report that fails once (a disk full, a log that cannot be read) must not end the reports after it.
+                logger.LogWarning(error, "Could not report the state of {Resource}", update.Resource.Name);
+            }
+        }
+    }
 
-            await CollectConnectionStringsAsync(stoppingToken);
-            var allReady = model.Resources.Where(r => r is not ParameterResource && !_hidden.Contains(r.Name))
-                .All(r => _latest.TryGetValue(r.Name, out var e) && IsReady(e.Snapshot, steps.Contains(r.Name)));
-            WriteEndpointsFile(allReady);
-            if (allReady && !_announced)
-            {
-                _announced = true;
-                Announce();
-            }
+    private async Task ReportAsync(ResourceEvent update, CustomResourceSnapshot? before, HashSet<string> steps, CancellationToken cancellationToken)
+    {
+        if (IsStop(update.Snapshot) && before is { } previous && previous.State?.Text != update.Snapshot.State?.Text)
+        {
+            await ReportStopAsync(update, cancellationToken);
+        }
+
+        await CollectConnectionStringsAsync(cancellationToken);
+        var allReady = model.Resources.Where(r => r is not ParameterResource && !_hidden.Contains(r.Name))
+            .All(r => _latest.TryGetValue(r.Name, out var e) && IsReady(e.Snapshot, steps.Contains(r.Name)));
+        WriteEndpointsFile(allReady);
+        if (allReady && !_announced)
+        {
+            _announced = true;
+            Announce();
         }
     }
 
