@@ -1,4 +1,5 @@
 using Heimdex.Api;
+using Heimdex.Api.Lectures;
 using Heimdex.Api.People;
 using Heimdex.Api.Search;
 using Heimdex.Api.Uploads;
@@ -72,6 +73,7 @@ app.MapDefaultEndpoints();
 app.MapGroup("/api/users").WithTags("Administration").RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy).MapUsersApi();
 app.MapGroup("/api/keys").WithTags("Administration").RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy).MapKeysApi();
 app.MapGroup("/api/videos").WithTags("Videos").MapVideosApi();
+app.MapGroup("/api/videos").WithTags("Lectures").MapLecturesApi();
 app.MapGroup("/api/uploads").WithTags("Resumable uploads").MapTusUploadsApi();
 app.MapGroup("/api/people").WithTags("People").MapPeopleApi();
 app.MapGroup("/api/search").WithTags("Search").MapSearchApi();

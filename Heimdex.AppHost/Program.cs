@@ -48,6 +48,7 @@ try
         .WithSystemPackages(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
         .WithSystemPackages(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
         .WithSystemPackages(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
+        .WithSystemPackages(SystemRequirement.DejaVuFonts)
         .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.WhisperEngine);
 
     builder.AddGraphReport(data);

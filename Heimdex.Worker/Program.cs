@@ -8,6 +8,7 @@ using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Users;
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Lectures;
 using Heimdex.Shared.Faces;
 using Heimdex.Worker.People;
 using Heimdex.Worker.Pipeline;
@@ -42,6 +43,7 @@ builder.Services
     .AddStage<FacesStage>()
     .AddStage<PeopleStage>()
     .AddStage<EmbedStage>()
+    .AddStage<NotesStage>()
     .AddStage<FinalizeStage>();
 
 builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -13,6 +13,7 @@ public sealed record SystemRequirement(string Program, string DebianPackage)
     public static readonly SystemRequirement PocketsphinxEnglish = File("/usr/share/pocketsphinx/model/en-us/en-us/mdef", "pocketsphinx-en-us");
     public static readonly SystemRequirement Tesseract = Library("libtesseract.so.5", "libtesseract5");
     public static readonly SystemRequirement TesseractEnglish = File("/usr/share/tesseract-ocr/5/tessdata/eng.traineddata", "tesseract-ocr-eng");
+    public static readonly SystemRequirement DejaVuFonts = File("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core");
 
     /// <summary>A shared library or data file rather than a program: found by its absolute path.</summary>
     public static SystemRequirement File(string path, string debianPackage) => new(path, debianPackage);

@@ -1,5 +1,12 @@
 namespace Heimdex.Shared.Pipeline;
 
+/// <summary>Stages whose results the API serves, by the names the worker runs them under.</summary>
+public static class PipelineStages
+{
+    public const string Transcribe = "transcribe";
+    public const string Notes = "notes";
+}
+
 public enum StageState
 {
     Pending,

@@ -18,6 +18,9 @@ public static class StorageKeys
 
     public static string Thumbnail(Guid videoId, int sceneIndex) => VideoPrefix(videoId) + $"thumbnails/{sceneIndex:D5}.jpg";
 
+    /// <summary>The lecture notes: one page per distinct slide with its on-screen text and what was said while it was shown.</summary>
+    public static string Notes(Guid videoId) => VideoPrefix(videoId) + "notes.pdf";
+
     /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
     public static string PersonPrefix(Guid personId) => $"people/{personId:N}/";
 

@@ -46,7 +46,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
         var video = await WaitForEndAsync(alice, id);
 
         Assert.Equal("indexed", video.GetProperty("state").GetString());
-        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "finalize"],
+        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "notes", "finalize"],
             video.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
         Assert.Equal("skipped", Stage(video, "extract_audio").GetProperty("state").GetString()); // testvideo.mp4 has no audio
         Assert.Equal(1280, video.GetProperty("width").GetInt32());

@@ -67,8 +67,8 @@ public sealed class OcrStage(LoadedModel<TesseractOcr> ocr) : IPipelineStage
         return StageOutcome.Done();
     }
 
-    private static bool IsText(TextLine line) => line.Confidence >= MinConfidence && line.Text.Count(char.IsLetterOrDigit) >= 2;
+    internal static bool IsText(TextLine line) => line.Confidence >= MinConfidence && line.Text.Count(char.IsLetterOrDigit) >= 2;
 
     /// <summary>Case, spacing and punctuation vary between reads of the same line; the letters and digits do not.</summary>
-    private static string Normalize(string text) => string.Concat(text.Where(char.IsLetterOrDigit)).ToLowerInvariant();
+    internal static string Normalize(string text) => string.Concat(text.Where(char.IsLetterOrDigit)).ToLowerInvariant();
 }

@@ -1,4 +1,5 @@
 using Heimdex.Shared.Models;
+using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Pipeline;
@@ -13,7 +14,7 @@ namespace Heimdex.Worker.Stages;
 /// </summary>
 public sealed class TranscribeStage(LoadedModel<ISpeechRecognizer> recognizer) : IPipelineStage
 {
-    public static string StageName => "transcribe";
+    public static string StageName => PipelineStages.Transcribe;
 
     public IEnumerable<string> FindProblems() => recognizer.FindProblems();
 
