@@ -130,6 +130,40 @@ public sealed class PeopleTests(HeimdexGraph graph)
         Assert.Equal(1, current.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task A_photo_that_stopped_the_worker_on_its_last_attempt_is_failed_by_the_watchdog_and_not_tried_again()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var person = await CreatePersonAsync(alice, "Barack Obama");
+        await AddPhotoAsync(alice, person, Face("obama_4.jpg"));
+        var photo = (await WaitForPhotosAsync(alice, person)).GetProperty("photos")[0].GetProperty("id").GetGuid();
+        var jobsBefore = PhotoJobs(photo);
+
+        // As if the worker died while reading the photo on each of its 3 attempts: processing, attempts spent, long ago.
+        await graph.ExecuteSqlAsync("UPDATE \"PersonPhotos\" SET \"State\" = 'Processing', \"Attempts\" = 3, \"FaceEmbedding\" = NULL, " +
+                                    "\"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", photo);
+
+        var current = await Eventually.PollAsync(
+            async () => (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0],
+            p => p.GetProperty("state").GetString() == "failed", "photo failed by the watchdog", seconds: 30);
+        Assert.StartsWith("processing it stopped the worker 3 times", current.GetProperty("error").GetString());
+        await Task.Delay(TimeSpan.FromSeconds(5), Cancellation); // two more sweeps
+        Assert.Equal(jobsBefore, PhotoJobs(photo));
+        Assert.Equal("failed", (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0].GetProperty("state").GetString());
+    }
+
+    /// <summary>Hangfire jobs, in any state, that process the photo.</summary>
+    private int PhotoJobs(Guid photo)
+    {
+        var monitoring = graph.Jobs.GetMonitoringApi();
+        var args = monitoring.Queues().SelectMany(q => monitoring.EnqueuedJobs(q.Name, 0, 10_000).Select(j => j.Value.Job))
+            .Concat(monitoring.ProcessingJobs(0, 10_000).Select(j => j.Value.Job))
+            .Concat(monitoring.ScheduledJobs(0, 10_000).Select(j => j.Value.Job))
+            .Concat(monitoring.SucceededJobs(0, 10_000).Select(j => j.Value.Job))
+            .Concat(monitoring.FailedJobs(0, 10_000).Select(j => j.Value.Job));
+        return args.Count(job => job?.Method.Name == nameof(PeopleJobs.ProcessPhotoAsync) && job.Args.Contains(photo));
+    }
+
     private static async Task<Guid> IndexAsync(HttpClient client, string path, string what)
     {
         var id = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(path, Cancellation), "slideshow.mp4", what);

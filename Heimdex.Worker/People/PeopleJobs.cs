@@ -38,6 +38,13 @@ public sealed class PeopleJobs(
             return; // deleted since, or a duplicate delivery of finished work
         }
 
+        if (GiveUpIfAttemptsSpent(photo, pipeline.Value.MaxAttempts, time.GetUtcNow()))
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, photo.Error);
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+
         (photo.State, photo.Error, photo.Attempts, photo.UpdatedAt) = (PhotoState.Processing, null, photo.Attempts + 1, time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
 
@@ -79,6 +86,23 @@ public sealed class PeopleJobs(
         }
 
         await RefreshAsync(db, photo.PersonId, cancellationToken);
+    }
+
+    /// <summary>
+    /// A photo still unfinished after its last attempt stopped the worker during every attempt (a crash, a kill for
+    /// memory): it fails with that reason instead of being tried again, which would stop the worker, and everyone's
+    /// stages on it, once more.
+    /// </summary>
+    public static bool GiveUpIfAttemptsSpent(PersonPhoto photo, int maxAttempts, DateTimeOffset now)
+    {
+        if (photo.Attempts < maxAttempts)
+        {
+            return false;
+        }
+
+        (photo.State, photo.Error, photo.UpdatedAt) =
+            (PhotoState.Failed, $"processing it stopped the worker {photo.Attempts} times (it crashed or was killed while reading the photo); it is not tried again", now);
+        return true;
     }
 
     public async Task RefreshPersonAsync(Guid personId, CancellationToken cancellationToken)

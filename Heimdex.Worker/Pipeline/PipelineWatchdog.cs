@@ -5,6 +5,7 @@ using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
+using Heimdex.Worker.People;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -15,7 +16,7 @@ namespace Heimdex.Worker.Pipeline;
 /// Makes sure no video is silently stuck. Every interval (one worker at a time): a running stage whose heartbeat went
 /// quiet lost its worker and is resumed (or failed once its attempts are spent); a stage running past the stage
 /// timeout is failed with that reason; a video whose next stage has no live Hangfire job is re-enqueued; so is a
-/// reference photo left waiting or processing past the stall timeout.
+/// reference photo left waiting or processing past the stall timeout, unless its attempts are spent: then it fails.
 /// </summary>
 public sealed class PipelineWatchdog(
     IServiceScopeFactory scopes, PipelineRunner runner, IPeopleQueue people, NpgsqlDataSource dataSource, JobStorage jobStorage,
@@ -106,6 +107,13 @@ public sealed class PipelineWatchdog(
             .ToListAsync(cancellationToken);
         foreach (var photo in photos)
         {
+            if (PeopleJobs.GiveUpIfAttemptsSpent(photo, settings.MaxAttempts, now))
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                logger.LogWarning("Reference photo {PhotoId} failed: {Reason}", photo.Id, photo.Error);
+                continue;
+            }
+
             photo.UpdatedAt = now;
             await db.SaveChangesAsync(cancellationToken);
             people.ProcessPhoto(photo.Id);
