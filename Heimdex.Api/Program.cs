@@ -50,8 +50,7 @@ builder.Services.AddSingleton<SceneIndexes>();
 builder.Services.AddSingleton<SceneIndexLoader>();
 builder.Services.AddHostedService(services => services.GetRequiredService<SceneIndexLoader>());
 builder.Services.AddHealthChecks().AddCheck<SceneIndexLoader>("search-index");
-// Uploads stream straight to storage and enforce their own limit while they do.
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.DefaultBytes);
 
 var app = builder.Build();
 // Search embeds every query and reads the faces of query images: an API without those models refuses to start, saying what is missing.

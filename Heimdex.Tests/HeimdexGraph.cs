@@ -54,6 +54,15 @@ public sealed class HeimdexGraph : IAsyncLifetime
         return await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>How many rows a table of the graph's database holds.</summary>
+    public async Task<long> CountRowsAsync(string table)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM \"{table}\"", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask InitializeAsync()
     {
         _graph = await TestGraph.StartAsync(dashboard: true, serviceEnvironment: new Dictionary<string, string>

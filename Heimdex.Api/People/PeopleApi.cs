@@ -40,7 +40,7 @@ public static class PeopleApi
         people.MapPatch("{id:guid}", RenameAsync).WithName("RenamePerson").WithSummary("Rename a person");
         people.MapDelete("{id:guid}", DeleteAsync).WithName("DeletePerson")
             .WithSummary("Delete a person, their photos and every match of their face");
-        people.MapPost("{id:guid}/photos", AddPhotoAsync).WithName("AddPersonPhoto")
+        people.MapPost("{id:guid}/photos", AddPhotoAsync).WithName("AddPersonPhoto").WithBodyLimit(MaxPhotoBytes + RequestBodyLimits.FormOverheadBytes)
             .WithSummary("Add a reference photo (JPEG, PNG or WebP)")
             .WithDescription("Multipart form with the image in `file` (at most 20 MiB). Answers 202 with the photo `uploaded`; it becomes " +
                              "`ready`, or `failed` with the reason (no face, several faces and none clearly the subject, face too small or " +

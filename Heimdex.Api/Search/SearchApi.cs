@@ -6,6 +6,7 @@ using Heimdex.Api.Uploads;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Faces;
+using Heimdex.Shared.Images;
 using Heimdex.Shared.Models;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Search;
@@ -86,7 +87,7 @@ public static class SearchApi
             .WithDescription("Whether the API's in-memory vector indexes finished loading, reloads still pending, and per space " +
                              "(text, visual, faces) the vectors held, owners, owners answered through an IVF index and builds running.")
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
-        search.MapPost("image", SearchByImageAsync)
+        search.MapPost("image", SearchByImageAsync).WithBodyLimit(MaxImageBytes + RequestBodyLimits.FormOverheadBytes)
             .WithName("SearchScenesByImage")
             .WithSummary("Find scenes that look like an image, or show the faces in it")
             .WithDescription("Multipart form with the image in `file` (JPEG, PNG or WebP, at most 20 MiB). Finds scenes with the same or a " +
@@ -247,6 +248,10 @@ public static class SearchApi
                 using var image = SKData.Create(content);
                 descriptor = VisualDescriptor.Compute(image);
                 faces = services.Faces.Value.Analyze(image);
+            }
+            catch (ImageTooLargeException tooLarge)
+            {
+                return TypedResults.Problem($"The image cannot be searched with: {tooLarge.Message}", statusCode: 413, title: "Image too large");
             }
             catch (InvalidDataException)
             {

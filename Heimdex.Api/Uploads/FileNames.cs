@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Heimdex.Api.Uploads;
@@ -19,11 +20,15 @@ public static class FileNames
             return fallback;
         }
 
-        while (Encoding.UTF8.GetByteCount(cleaned) > MaxBytes)
+        // Cut whole characters (a surrogate pair, an accent with its letter), never half of one.
+        var length = 0;
+        var bytes = 0;
+        var elements = StringInfo.GetTextElementEnumerator(cleaned);
+        while (elements.MoveNext() && (bytes += Encoding.UTF8.GetByteCount(elements.GetTextElement())) <= MaxBytes)
         {
-            cleaned = cleaned[..^1];
+            length += elements.GetTextElement().Length;
         }
 
-        return cleaned;
+        return cleaned[..length];
     }
 }

@@ -54,6 +54,7 @@ public static class TusUploadsApi
         uploads.MapMethods("{id:guid}", ["HEAD"], HeadAsync)
             .WithSummary("Offset of a resumable upload (tus)").WithDescription("Upload-Offset says where to resume.");
         uploads.MapPatch("{id:guid}", PatchAsync)
+            .WithBodyLimit(null)
             .WithSummary("Append bytes to a resumable upload (tus)")
             .WithDescription("Content-Type: application/offset+octet-stream and Upload-Offset equal to the current offset. " +
                              "When the last byte arrives the video is created and its pipeline enqueued.");
@@ -104,13 +105,24 @@ public static class TusUploadsApi
             return Problem(400, "Malformed metadata", "Upload-Metadata must be comma-separated 'key base64value' pairs.");
         }
 
+        var fileName = FileNames.Sanitize(metadata.GetValueOrDefault("filename") ?? metadata.GetValueOrDefault("name"));
+        VideoDetails details;
+        try
+        {
+            details = VideoDetails.From(metadata.GetValueOrDefault("title"), metadata.GetValueOrDefault("description"), fileName);
+        }
+        catch (UploadRejectedException rejected)
+        {
+            return VideoUploadApi.Problem(rejected);
+        }
+
         var upload = new Upload
         {
             OwnerId = user.UserId(),
             Length = length,
-            FileName = FileNames.Sanitize(metadata.GetValueOrDefault("filename") ?? metadata.GetValueOrDefault("name")),
-            Title = metadata.GetValueOrDefault("title"),
-            Description = metadata.GetValueOrDefault("description"),
+            FileName = fileName,
+            Title = details.Title,
+            Description = details.Description,
             RawMetadata = rawMetadata.Length > 0 ? rawMetadata : null,
             ExpiresAt = DateTimeOffset.UtcNow + services.Options.Value.ResumableExpiry,
         };
@@ -391,16 +403,9 @@ public static class TusUploadsApi
             upload.Offset = upload.Length;
             upload.State = UploadState.Completed;
             upload.VideoId = upload.Id;
-            await services.Intake.AcceptAsync(new Video
-            {
-                Id = upload.Id,
-                OwnerId = upload.OwnerId,
-                Title = string.IsNullOrWhiteSpace(upload.Title) ? Path.GetFileNameWithoutExtension(upload.FileName) : upload.Title.Trim(),
-                Description = string.IsNullOrWhiteSpace(upload.Description) ? null : upload.Description.Trim(),
-                OriginalFileName = upload.FileName,
-                SizeBytes = upload.Length,
-                ContentType = upload.ContentType!,
-            }, CancellationToken.None);
+            await services.Intake.AcceptAsync(
+                VideoDetails.From(upload.Title, upload.Description, upload.FileName).NewVideo(upload.Id, upload.OwnerId, upload.FileName, upload.Length, upload.ContentType!, sha256: null),
+                CancellationToken.None);
         }
     }
 }

@@ -28,6 +28,7 @@ public static class VideoUploadApi
                              "to storage and its container decided from its bytes. Answers 202 with the video (state `uploaded`); " +
                              "the indexing pipeline is enqueued.")
             .Accepts<IFormFile>("multipart/form-data")
+            .WithBodyLimit(null)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -77,7 +78,7 @@ public static class VideoUploadApi
                 }
                 else if (name is "title" or "description")
                 {
-                    var value = await ReadFieldAsync(section.Body, cancellationToken);
+                    var value = VideoDetails.Check(name, await ReadFieldAsync(section.Body, cancellationToken));
                     (title, description) = name == "title" ? (value, description) : (title, value);
                 }
             }
@@ -87,29 +88,30 @@ public static class VideoUploadApi
                 throw new UploadRejectedException(400, "No file", "The form has no 'file' part.");
             }
 
-            var video = await services.Intake.AcceptAsync(new Video
-            {
-                Id = videoId,
-                OwnerId = user.UserId(),
-                Title = string.IsNullOrWhiteSpace(title) ? Path.GetFileNameWithoutExtension(fileName!) : title.Trim(),
-                Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim(),
-                OriginalFileName = fileName!,
-                SizeBytes = stored.SizeBytes,
-                ContentType = stored.ContentType,
-                Sha256 = stored.Sha256,
-            }, cancellationToken);
+            var video = await services.Intake.AcceptAsync(
+                VideoDetails.From(title, description, fileName!).NewVideo(videoId, user.UserId(), fileName!, stored.SizeBytes, stored.ContentType, stored.Sha256),
+                cancellationToken);
             return TypedResults.Accepted($"/api/videos/{video.Id}", VideoResponse.From(video));
         }
-        catch (Exception error) when (error is UploadRejectedException or InvalidDataException or IOException)
+        catch (Exception error)
         {
+            // Whatever went wrong once the file was stored, the object goes too: nothing is left that no video owns.
             if (stored is not null)
             {
                 await services.Store.DeletePrefixAsync(StorageKeys.VideoPrefix(videoId), CancellationToken.None);
             }
 
-            return error is UploadRejectedException rejected
-                ? Problem(rejected)
-                : Problem(new UploadRejectedException(400, "Malformed upload", error.Message));
+            if (error is UploadRejectedException rejected)
+            {
+                return Problem(rejected);
+            }
+
+            if (error is InvalidDataException or IOException)
+            {
+                return Problem(new UploadRejectedException(400, "Malformed upload", error.Message));
+            }
+
+            throw;
         }
     }
 

@@ -39,16 +39,27 @@ public static class VideosApi
         return videos;
     }
 
+    /// <summary>Pages past this would skip more rows than a query can say (and more videos than anyone has).</summary>
+    private const int MaxPage = 1_000_000;
+    private const int MaxPageSize = 200;
+
     private static async Task<Results<Ok<PageResponse<VideoResponse>>, ValidationProblem>> ListAsync(
         ClaimsPrincipal user, HeimdexDbContext db, CancellationToken cancellationToken, int page = 1, int pageSize = 50)
     {
-        if (page < 1 || pageSize is < 1 or > 200)
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1 or > MaxPage)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["page"] = ["page starts at 1"],
-                ["pageSize"] = ["pageSize is between 1 and 200"],
-            });
+            errors["page"] = [$"page is between 1 and {MaxPage}"];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"pageSize is between 1 and {MaxPageSize}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
         }
 
         var owner = user.UserId();

@@ -53,7 +53,7 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
         {
             video.HasIndex(v => new { v.OwnerId, v.CreatedAt });
             video.HasOne<User>().WithMany().HasForeignKey(v => v.OwnerId).OnDelete(DeleteBehavior.Cascade);
-            video.Property(v => v.Title).HasMaxLength(500);
+            video.Property(v => v.Title).HasMaxLength(Video.MaxTitleLength);
             video.Property(v => v.OriginalFileName).HasMaxLength(255);
             video.Property(v => v.ContentType).HasMaxLength(100);
             video.Property(v => v.TraceParent).HasMaxLength(128);

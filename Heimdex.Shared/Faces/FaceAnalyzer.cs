@@ -1,3 +1,4 @@
+using Heimdex.Shared.Images;
 using Heimdex.Shared.Models;
 using SkiaSharp;
 
@@ -33,7 +34,7 @@ public sealed class FaceAnalyzer(ModelOptions options) : IDisposable
     /// <summary>The faces in an encoded image (JPEG, PNG or WebP), in the image's own pixels; <see cref="InvalidDataException"/> if it is no image.</summary>
     public IReadOnlyList<AnalyzedFace> Analyze(SKData encoded, FaceDetector.Settings? settings = null)
     {
-        using var codec = SKCodec.Create(encoded) ?? throw new InvalidDataException("it is not an image that can be decoded (JPEG, PNG or WebP).");
+        using var codec = ImageDecoding.Open(encoded);
         var image = RgbImage.Decode(codec, WorkingSize);
         // Faces are reported in the pixels of the upright original (a portrait phone photo is stored sideways).
         var (uprightWidth, uprightHeight) = RgbImage.IsSideways(codec.EncodedOrigin) ? (codec.Info.Height, codec.Info.Width) : (codec.Info.Width, codec.Info.Height);

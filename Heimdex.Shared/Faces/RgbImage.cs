@@ -1,3 +1,4 @@
+using Heimdex.Shared.Images;
 using SkiaSharp;
 
 namespace Heimdex.Shared.Faces;
@@ -16,7 +17,7 @@ public sealed class RgbImage
     /// <summary>Decodes JPEG, PNG or WebP, applying the EXIF orientation, and scales it down so its longer side is at most <paramref name="maxSide"/>.</summary>
     public static RgbImage Decode(SKCodec codec, int maxSide = int.MaxValue)
     {
-        using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException("the image data is damaged and could not be decoded.");
+        using var decoded = ImageDecoding.Decode(codec, maxSide);
         using var upright = Orient(decoded, codec.EncodedOrigin);
         var scale = Math.Min(1.0, (double)maxSide / Math.Max(upright.Width, upright.Height));
         var (width, height) = (Math.Max(1, (int)Math.Round(upright.Width * scale)), Math.Max(1, (int)Math.Round(upright.Height * scale)));

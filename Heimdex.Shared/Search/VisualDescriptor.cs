@@ -1,3 +1,4 @@
+using Heimdex.Shared.Images;
 using SkiaSharp;
 
 namespace Heimdex.Shared.Search;
@@ -17,12 +18,16 @@ public static class VisualDescriptor
     public const int Size = 32;
     private const int Kept = 8;
 
+    /// <summary>Images are decoded at least this large before they are scaled to Size×Size, so the scaling still averages.</summary>
+    private const int DecodedSide = 256;
+
     private static readonly double[,] Cosines = BuildCosines();
 
     /// <summary>The descriptor of an image file (JPEG, PNG, WebP) or an image in memory.</summary>
     public static float[] Compute(SKData encoded)
     {
-        using var image = SKBitmap.Decode(encoded) ?? throw new InvalidDataException("the image cannot be decoded (JPEG, PNG or WebP expected).");
+        using var codec = ImageDecoding.Open(encoded);
+        using var image = ImageDecoding.Decode(codec, DecodedSide);
         using var small = image.Resize(new SKImageInfo(Size, Size, SKColorType.Gray8, SKAlphaType.Opaque), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
             ?? throw new InvalidDataException("the image cannot be scaled.");
         return FromGrey(small.GetPixelSpan());

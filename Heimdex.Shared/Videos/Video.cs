@@ -16,6 +16,8 @@ public sealed class Video
 
     public Guid OwnerId { get; init; }
 
+    public const int MaxTitleLength = 500;
+
     public required string Title { get; set; }
 
     public string? Description { get; set; }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Numerics.Tensors;
+using System.Text;
 using System.Text.Json;
 using Heimdex.Worker.People;
 using Heimdex.Tests.Pipeline;
@@ -111,6 +112,48 @@ public sealed class PeopleTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_json_body_past_the_limit_is_refused_with_413_and_a_photo_past_it_is_still_taken()
+    {
+        using var alice = graph.Client(await graph.CreateUserAsync($"large-bodies-{Guid.NewGuid():N}"));
+        using var huge = new HttpRequestMessage(HttpMethod.Post, "/api/people")
+        {
+            Content = new StringContent($"{{\"name\":\"{new string('x', 50 * 1024 * 1024)}\"}}", Encoding.UTF8, "application/json"),
+        };
+        huge.Headers.ExpectContinue = true; // the answer comes before the body is sent, as a client sending a large body should ask
+
+        using var refused = await alice.SendAsync(huge, Cancellation);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        var person = await CreatePersonAsync(alice, "Joe Biden");
+        var photo = await File.ReadAllBytesAsync(Face("biden_1.jpg"), Cancellation);
+        var padded = await MediaFactory.PaddedJpegAsync(photo, 3 * 1024 * 1024); // larger than a JSON body may be
+        await AddPhotoAsync(alice, person, padded);
+    }
+
+    [Fact]
+    public async Task A_decompression_bomb_is_refused_by_image_search_and_fails_as_a_photo_and_both_services_carry_on()
+    {
+        using var carol = graph.Client(await graph.CreateUserAsync($"bombs-{Guid.NewGuid():N}"));
+        var bomb = await MediaFactory.PngDeclaringAsync(30_000, 30_000);
+        var (api, worker) = (await graph.Graph.ServicePidAsync("api"), await graph.Graph.ServicePidAsync("worker"));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(bomb, Cancellation)), "file", "bomb.png" } };
+        using var search = await carol.PostAsync("/api/search/image", form, Cancellation);
+        var searchAnswered = started.Elapsed;
+        var person = await CreatePersonAsync(carol, "Nobody");
+        await AddPhotoAsync(carol, person, bomb);
+        var photo = (await WaitForPhotosAsync(carol, person)).GetProperty("photos")[0];
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, search.StatusCode);
+        Assert.Contains("30000 × 30000 pixels", (await search.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("detail").GetString());
+        Assert.Equal("failed", photo.GetProperty("state").GetString());
+        Assert.Contains("30000 × 30000 pixels", photo.GetProperty("error").GetString());
+        Assert.True(searchAnswered < TimeSpan.FromSeconds(5), $"{searchAnswered} to refuse the search");
+        Assert.Equal((api, worker), (await graph.Graph.ServicePidAsync("api"), await graph.Graph.ServicePidAsync("worker")));
+    }
+
+    [Fact]
     public async Task A_photo_whose_job_was_lost_is_processed_again_by_the_watchdog()
     {
         using var alice = graph.Client(graph.AliceKey);
@@ -119,12 +162,7 @@ public sealed class PeopleTests(HeimdexGraph graph)
         var photo = (await WaitForPhotosAsync(alice, person)).GetProperty("photos")[0].GetProperty("id").GetGuid();
 
         // As if Redis lost the job: the photo waits with no job, an hour after it was uploaded.
-        await graph.ExecuteSqlAsync("UPDATE \"PersonPhotos\" SET \"State\" = 'Uploaded', \"Attempts\" = 0, \"FaceEmbedding\" = NULL, " +
-                                    "\"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", photo);
-
-        var current = await Eventually.PollAsync(
-            async () => (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0],
-            p => p.GetProperty("state").GetString() == "ready", "photo processed again", seconds: 90);
+        var current = await LeavePhotoAsync(alice, person, photo, "Uploaded", attempts: 0, until: "ready", seconds: 90);
 
         Assert.Equal("ready", current.GetProperty("state").GetString());
         Assert.Equal(1, current.GetProperty("attempts").GetInt32());
@@ -133,23 +171,29 @@ public sealed class PeopleTests(HeimdexGraph graph)
     [Fact]
     public async Task A_photo_that_stopped_the_worker_on_its_last_attempt_is_failed_by_the_watchdog_and_not_tried_again()
     {
-        using var alice = graph.Client(graph.AliceKey);
+        // A user of its own: the person keeps the face of the photo that was ready, which must not match anyone else's videos.
+        using var alice = graph.Client(await graph.CreateUserAsync($"crashing-photo-{Guid.NewGuid():N}"));
         var person = await CreatePersonAsync(alice, "Barack Obama");
         await AddPhotoAsync(alice, person, Face("obama_4.jpg"));
         var photo = (await WaitForPhotosAsync(alice, person)).GetProperty("photos")[0].GetProperty("id").GetGuid();
         var jobsBefore = PhotoJobs(photo);
 
         // As if the worker died while reading the photo on each of its 3 attempts: processing, attempts spent, long ago.
-        await graph.ExecuteSqlAsync("UPDATE \"PersonPhotos\" SET \"State\" = 'Processing', \"Attempts\" = 3, \"FaceEmbedding\" = NULL, " +
-                                    "\"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", photo);
-
-        var current = await Eventually.PollAsync(
-            async () => (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0],
-            p => p.GetProperty("state").GetString() == "failed", "photo failed by the watchdog", seconds: 30);
+        var current = await LeavePhotoAsync(alice, person, photo, "Processing", attempts: 3, until: "failed", seconds: 30);
         Assert.StartsWith("processing it stopped the worker 3 times", current.GetProperty("error").GetString());
         await Task.Delay(TimeSpan.FromSeconds(5), Cancellation); // two more sweeps
         Assert.Equal(jobsBefore, PhotoJobs(photo));
         Assert.Equal("failed", (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0].GetProperty("state").GetString());
+    }
+
+    /// <summary>Puts a photo in <paramref name="state"/> an hour ago, with no face, and waits for the watchdog to bring it to <paramref name="until"/>.</summary>
+    private async Task<JsonElement> LeavePhotoAsync(HttpClient client, Guid person, Guid photo, string state, int attempts, string until, int seconds)
+    {
+        await graph.ExecuteSqlAsync("UPDATE \"PersonPhotos\" SET \"State\" = $2, \"Attempts\" = $3, \"FaceEmbedding\" = NULL, " +
+                                    "\"UpdatedAt\" = now() - interval '1 hour' WHERE \"Id\" = $1", photo, state, attempts);
+        return await Eventually.PollAsync(
+            async () => (await client.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0],
+            p => p.GetProperty("state").GetString() == until, $"photo {until} after the watchdog found it {state.ToLowerInvariant()}", seconds);
     }
 
     /// <summary>Hangfire jobs, in any state, that process the photo.</summary>

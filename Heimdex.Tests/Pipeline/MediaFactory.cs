@@ -113,6 +113,72 @@ public static class MediaFactory
         return path;
     }
 
+    /// <summary>The JPEG with a comment segment of filler bytes after its header: the same picture, <paramref name="length"/> bytes or more.</summary>
+    public static async Task<string> PaddedJpegAsync(byte[] jpeg, int length)
+    {
+        var path = NewPath(".jpg");
+        await using var file = File.Create(path);
+        await file.WriteAsync(jpeg.AsMemory(0, 2)); // SOI
+        for (var written = jpeg.Length; written < length; written += 65535 + 2)
+        {
+            await file.WriteAsync(new byte[] { 0xFF, 0xFE, 0xFF, 0xFF }); // COM, 65535 bytes with its length field
+            await file.WriteAsync(new byte[65533]);
+        }
+
+        await file.WriteAsync(jpeg.AsMemory(2));
+        return path;
+    }
+
+    /// <summary>
+    /// A decompression bomb: a grey PNG of a few hundred bytes whose header declares <paramref name="width"/> ×
+    /// <paramref name="height"/> pixels (its data holds the first row only; a decoder allocates the whole picture first).
+    /// </summary>
+    public static async Task<string> PngDeclaringAsync(int width, int height)
+    {
+        var path = NewPath(".png");
+        await using var file = File.Create(path);
+        await file.WriteAsync(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A });
+        var header = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        (header[8], header[9]) = (8, 0); // 8-bit grey; compression, filter and interlace 0
+        await WritePngChunkAsync(file, "IHDR", header);
+        using var row = new MemoryStream();
+        await using (var zlib = new System.IO.Compression.ZLibStream(row, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await zlib.WriteAsync(new byte[width + 1]);
+        }
+
+        await WritePngChunkAsync(file, "IDAT", row.ToArray());
+        await WritePngChunkAsync(file, "IEND", []);
+        return path;
+    }
+
+    private static async Task WritePngChunkAsync(Stream png, string type, byte[] data)
+    {
+        var chunk = new byte[8 + data.Length + 4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(chunk, data.Length);
+        System.Text.Encoding.ASCII.GetBytes(type, chunk.AsSpan(4));
+        data.CopyTo(chunk, 8);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(8 + data.Length), Crc32(chunk.AsSpan(4, 4 + data.Length)));
+        await png.WriteAsync(chunk);
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
     /// <summary>A white JPEG reading <paramref name="text"/>: an image with no face in it.</summary>
     public static async Task<string> TextImageAsync(string text)
     {

@@ -116,6 +116,36 @@ public sealed class TusUploadTests(HeimdexGraph graph)
         Assert.Empty(await graph.LeftBehindSinceAsync(before));
     }
 
+    [Theory]
+    [InlineData("title", 600, "The title is too long")]
+    [InlineData("title", 0, "The title has a control character")]
+    [InlineData("description", 20_000, "The description is too long")]
+    [InlineData("description", 0, "The description has a control character")]
+    public async Task Metadata_the_video_could_not_keep_is_refused_before_anything_is_stored(string field, int length, string problem)
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var before = await graph.StorageSnapshotAsync();
+        var uploadsBefore = await graph.CountRowsAsync("Uploads");
+        var value = length > 0 ? new string('x', length) : "line\0break";
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/uploads")
+        {
+            Headers =
+            {
+                { "Tus-Resumable", "1.0.0" },
+                { "Upload-Length", "1000" },
+                { "Upload-Metadata", $"filename {Convert.ToBase64String("a.mp4"u8)},{field} {Convert.ToBase64String(Encoding.UTF8.GetBytes(value))}" },
+            },
+        };
+
+        using var response = await alice.SendAsync(create, Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(problem, (await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("title").GetString());
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(uploadsBefore, await graph.CountRowsAsync("Uploads"));
+        Assert.Empty(await graph.LeftBehindSinceAsync(before));
+    }
+
     [Fact]
     public async Task Termination_and_expiry_free_every_trace_of_an_unfinished_upload()
     {

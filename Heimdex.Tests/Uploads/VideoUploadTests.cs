@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Heimdex.Shared.Storage;
-using Npgsql;
 
 namespace Heimdex.Tests.Uploads;
 
@@ -61,22 +60,25 @@ public sealed class VideoUploadTests(HeimdexGraph graph)
         Assert.Equal("validate", pickedUp.GetProperty("stages")[0].GetProperty("stage").GetString());
     }
 
-    public static TheoryData<string, byte[], string, int, string> RejectedForms => new()
+    public static TheoryData<string, byte[], string, string?, int, string> RejectedForms => new()
     {
-        { "empty file", [], "empty.mp4", 400, "Empty file" },
-        { "text named .mp4", "just some notes, not a video\n"u8.ToArray(), "notes.mp4", 415, "Unsupported container" },
-        { "too large", TestFiles.Mp4Payload((int)HeimdexGraph.MaxUploadBytes + 1000), "huge.mp4", 413, "File too large" },
+        { "empty file", [], "empty.mp4", null, 400, "Empty file" },
+        { "text named .mp4", "just some notes, not a video\n"u8.ToArray(), "notes.mp4", null, 415, "Unsupported container" },
+        { "too large", TestFiles.Mp4Payload((int)HeimdexGraph.MaxUploadBytes + 1000), "huge.mp4", null, 413, "File too large" },
+        // The title comes after the file: refused once the file is stored, which then goes.
+        { "title longer than a title may be", TestFiles.Mp4Payload(100_000), "long.mp4", new string('t', 600), 400, "The title is too long" },
+        { "title with a NUL", TestFiles.Mp4Payload(100_000), "nul.mp4", "before\0after", 400, "The title has a control character" },
     };
 
     [Theory]
     [MemberData(nameof(RejectedForms))]
-    public async Task A_refused_form_upload_gets_a_problem_and_leaves_nothing_behind(string why, byte[] file, string fileName, int status, string title)
+    public async Task A_refused_form_upload_gets_a_problem_and_leaves_nothing_behind(string why, byte[] file, string fileName, string? videoTitle, int status, string title)
     {
         using var alice = graph.Client(graph.AliceKey);
         var before = await graph.StorageSnapshotAsync();
-        var videosBefore = await CountRowsAsync("Videos");
+        var videosBefore = await graph.CountRowsAsync("Videos");
 
-        using var response = await alice.PostAsync("/api/videos", Form(file, fileName), Cancellation);
+        using var response = await alice.PostAsync("/api/videos", Form(file, fileName, videoTitle), Cancellation);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -84,7 +86,7 @@ public sealed class VideoUploadTests(HeimdexGraph graph)
         Assert.Equal(title, problem.GetProperty("title").GetString());
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()), why);
         Assert.Empty(await graph.LeftBehindSinceAsync(before));
-        Assert.Equal(videosBefore, await CountRowsAsync("Videos"));
+        Assert.Equal(videosBefore, await graph.CountRowsAsync("Videos"));
     }
 
     [Fact]
@@ -99,13 +101,5 @@ public sealed class VideoUploadTests(HeimdexGraph graph)
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         Assert.Equal("No file", (await missing.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("title").GetString());
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, raw.StatusCode);
-    }
-
-    private async Task<long> CountRowsAsync(string table)
-    {
-        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{table}\"", connection);
-        return (long)(await command.ExecuteScalarAsync(Cancellation))!;
     }
 }

@@ -31,6 +31,8 @@ public sealed class VideosApiTests(HeimdexGraph graph)
         Assert.Equal([ids[4], ids[3]], first.GetProperty("items").EnumerateArray().Select(v => v.GetProperty("id").GetGuid()));
         Assert.Equal([ids[0]], third.GetProperty("items").EnumerateArray().Select(v => v.GetProperty("id").GetGuid()));
         Assert.Equal(HttpStatusCode.BadRequest, (await dave.GetAsync("/api/videos?pageSize=1000", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await dave.GetAsync("/api/videos?page=2147483647", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await dave.GetAsync("/api/videos?page=0", Cancellation)).StatusCode);
     }
 
     [Fact]

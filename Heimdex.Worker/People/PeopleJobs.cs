@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Faces;
+using Heimdex.Shared.Images;
 using Heimdex.Shared.Models;
 using Heimdex.Shared.People;
 using Heimdex.Shared.Storage;
@@ -57,18 +58,18 @@ public sealed class PeopleJobs(
                 ? (PhotoState.Failed, problem, (float[]?)null)
                 : (PhotoState.Ready, (string?)null, subject.Embedding);
         }
-        catch (InvalidDataException unreadable)
+        catch (Exception unreadable) when (unreadable is InvalidDataException or ImageTooLargeException)
         {
-            (photo.State, photo.Error) = (PhotoState.Failed, $"the image cannot be read: {unreadable.Message}");
+            (photo.State, photo.Error) = (PhotoState.Failed, $"the image cannot be read: {ErrorText.Of(unreadable)}");
         }
         catch (Exception error) when (error is not OperationCanceledException && photo.Attempts >= pipeline.Value.MaxAttempts)
         {
-            (photo.State, photo.Error) = (PhotoState.Failed, $"processing failed {photo.Attempts} times; last: {error.Message}");
+            (photo.State, photo.Error) = (PhotoState.Failed, $"processing failed {photo.Attempts} times; last: {ErrorText.Of(error)}");
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
             logger.LogWarning(error, "Reference photo {PhotoId} failed on attempt {Attempt}; it will be retried", photoId, photo.Attempts);
-            (photo.State, photo.Error, photo.UpdatedAt) = (PhotoState.Uploaded, $"attempt {photo.Attempts} failed: {error.Message}; retrying", time.GetUtcNow());
+            (photo.State, photo.Error, photo.UpdatedAt) = (PhotoState.Uploaded, $"attempt {photo.Attempts} failed: {ErrorText.Of(error)}; retrying", time.GetUtcNow());
             await db.SaveChangesAsync(CancellationToken.None);
             throw;
         }

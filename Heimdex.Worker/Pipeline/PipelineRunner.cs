@@ -122,7 +122,7 @@ public sealed class PipelineRunner(
         {
             await heartbeat.StopAsync();
             db.ChangeTracker.Clear();
-            await MarkFailedAsync(db, videoId, stageName, failure.Message, videoFails: true);
+            await MarkFailedAsync(db, videoId, stageName, ErrorText.Of(failure), videoFails: true);
             logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, failure.Message);
             activity.RecordFailure(failure);
             Record("failed");
@@ -140,7 +140,7 @@ public sealed class PipelineRunner(
         {
             await heartbeat.StopAsync();
             db.ChangeTracker.Clear();
-            await MarkFailedAsync(db, videoId, stageName, error.Message, videoFails: false);
+            await MarkFailedAsync(db, videoId, stageName, ErrorText.Of(error), videoFails: false);
             Record("error");
             throw; // Hangfire retries with backoff; the state filter fails the video when attempts run out
         }

@@ -50,8 +50,8 @@ public sealed class StageStateFilter(IServiceScopeFactory scopes, TimeProvider t
                 (run.State, run.Error) = (StageState.Pending, $"attempt {run.Attempt} failed: {run.Error}; retrying at {scheduled.EnqueueAt:u}");
                 break;
             case FailedState failed:
-                (run.State, run.Error) = (StageState.Failed, failed.Exception.Message);
-                (video.State, video.Error) = (VideoState.Failed, $"{stage} failed after every retry: {failed.Exception.Message}");
+                (run.State, run.Error) = (StageState.Failed, ErrorText.Of(failed.Exception));
+                (video.State, video.Error) = (VideoState.Failed, $"{stage} failed after every retry: {ErrorText.Of(failed.Exception)}");
                 break;
             case EnqueuedState when context.OldStateName == FailedState.StateName:
                 (run.State, run.Error) = (StageState.Pending, null);
