@@ -28,14 +28,15 @@ public sealed class AppHostProcess : IAsyncDisposable
     public static AppHostProcess Start(string dataDirectory)
     {
         var configuration = typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        // setsid: the process group a terminal gives a command, which Ctrl-C signals as a whole.
+        // setsid: the process group a terminal gives a command, which Ctrl-C signals as a whole. env --default-signal: as
+        // at a terminal, Ctrl-C is heard even when the tests run in the background (which starts them with SIGINT ignored).
         var startInfo = new ProcessStartInfo("setsid")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["dotnet", "run", "--no-build", "-c", configuration, "--project", Projects.Heimdex_AppHost.ProjectPath, "--",
+        foreach (var argument in (string[])["env", "--default-signal=INT", "dotnet", "run", "--no-build", "-c", configuration, "--project", Projects.Heimdex_AppHost.ProjectPath, "--",
                      "--data-dir", dataDirectory, "--api-port", FreePort(), "--dashboard-port", FreePort()])
         {
             startInfo.ArgumentList.Add(argument);

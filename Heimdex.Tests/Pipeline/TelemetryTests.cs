@@ -38,7 +38,8 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         var (id, traceId) = await IndexedVideoAsync(alice, "traced.mp4");
 
         var trace = await Eventually.PollAsync(() => Dashboard.TraceAsync(traceId),
-            spans => Stages.All(stage => spans.Any(s => s.Attribute("heimdex.stage") == stage)), $"every stage in trace {traceId}", ExportSeconds);
+            spans => Stages.All(stage => spans.Any(s => s.Attribute("heimdex.stage") == stage && s.Attribute("heimdex.attempt") == "1")),
+            $"every stage's run in trace {traceId}", ExportSeconds);
 
         var upload = Assert.Single(trace, s => s.Resource == "api" && s.Attribute("http.request.method") == "POST" && s.Attribute("url.path") == "/api/videos");
         Assert.Equal(HttpStatusCode.Accepted.ToString("D"), upload.Attribute("http.response.status_code"));
