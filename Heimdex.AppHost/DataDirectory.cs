@@ -20,8 +20,14 @@ public sealed class DataDirectory(string path)
 
     public string EndpointsFile => System.IO.Path.Combine(Path, EndpointsFileName);
 
-    /// <summary>The folder a resource keeps its data in, created on first use.</summary>
-    public string For(string resourceName) => Directory.CreateDirectory(System.IO.Path.Combine(Path, resourceName)).FullName;
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Creates (or makes private again) a folder only this user can read: a server's data, which holds everyone's videos and rows.</summary>
+    public static void CreatePrivateFolder(string path)
+    {
+        Directory.CreateDirectory(path, OwnerOnly);
+        File.SetUnixFileMode(path, OwnerOnly);
+    }
 
     /// <summary>
     /// Takes the folder for this run: an exclusive lock for as long as the AppHost runs (a second AppHost on the same
@@ -30,7 +36,9 @@ public sealed class DataDirectory(string path)
     /// </summary>
     public FileStream Open(bool fresh)
     {
-        Directory.CreateDirectory(Path);
+        // Nobody else may list or read it; when root, PostgreSQL's own user must still pass through to its folder.
+        Directory.CreateDirectory(Path, OwnerOnly);
+        File.SetUnixFileMode(Path, OwnerOnly | (Environment.IsPrivilegedProcess ? UnixFileMode.OtherExecute : UnixFileMode.None));
         var lockFile = System.IO.Path.Combine(Path, ".lock");
         FileStream held;
         try

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Heimdex.Conventions;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Users;
@@ -17,6 +18,8 @@ public sealed record KeyResponse(Guid Id, Guid UserId, string Name, string Prefi
 
 public sealed record CreatedUserResponse(UserResponse User, KeyResponse Key);
 
+public sealed record KeySummary(Guid Id, Guid UserId, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
 /// <summary>Administration: users and their API keys. Administrators only.</summary>
 public static class UsersApi
 {
@@ -35,6 +38,15 @@ public static class UsersApi
             .WithName("CreateKey")
             .WithSummary("Create another API key for a user")
             .WithDescription("Administrators only. The key is shown in this response and never again.");
+        keys.MapGet("", ListKeysAsync)
+            .WithName("ListKeys")
+            .WithSummary("List API keys, of everyone or of one user (`userId`)")
+            .WithDescription("Administrators only. Names, prefixes and when each was made or revoked; never a secret.");
+        keys.MapDelete("{id:guid}", RevokeKeyAsync)
+            .WithName("RevokeKey")
+            .WithSummary("Revoke an API key")
+            .WithDescription("Administrators only. The key stops working at once and stays listed as revoked. " +
+                             "The key making the request cannot revoke itself (409), so an administrator is not locked out by mistake.");
         return keys;
     }
 
@@ -59,6 +71,30 @@ public static class UsersApi
         return TypedResults.Created($"/api/users/{user.Id}", new CreatedUserResponse(
             new UserResponse(user.Id, user.Name, user.IsAdmin, user.CreatedAt),
             new KeyResponse(key.Id, user.Id, key.Name, key.Prefix, credential.ToString())));
+    }
+
+    private static async Task<Ok<List<KeySummary>>> ListKeysAsync(HeimdexDbContext db, CancellationToken cancellationToken, Guid? userId = null) =>
+        TypedResults.Ok(await db.ApiKeys.AsNoTracking().Where(k => userId == null || k.UserId == userId).OrderBy(k => k.CreatedAt)
+            .Select(k => new KeySummary(k.Id, k.UserId, k.Name, k.Prefix, k.CreatedAt, k.RevokedAt)).ToListAsync(cancellationToken));
+
+    private static async Task<Results<NoContent, NotFound, ProblemHttpResult>> RevokeKeyAsync(
+        Guid id, ClaimsPrincipal caller, HeimdexDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, cancellationToken);
+        if (key is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        if (caller.ApiKeyId() == key.Id)
+        {
+            return TypedResults.Problem("This is the key this request was made with; revoke it with another administrator's key.",
+                statusCode: StatusCodes.Status409Conflict, title: "A key cannot revoke itself");
+        }
+
+        key.RevokedAt ??= time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Created<KeyResponse>, ValidationProblem, NotFound>> CreateKeyAsync(

@@ -41,7 +41,7 @@ public static class RedisServerExtensions
         // The password goes in a private file, not on the command line where any user's `ps` would show it.
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (_, cancellationToken) =>
         {
-            Directory.CreateDirectory(server.DataPath);
+            DataDirectory.CreatePrivateFolder(server.DataPath);
             DataDirectory.WritePrivateFile(server.ConfigFile, $"""
                 port {port}
                 bind 127.0.0.1

@@ -57,7 +57,7 @@ public static class S3StorageExtensions
         {
             builder.Eventing.Subscribe<BeforeResourceStartedEvent>(storage.Resource, (_, _) =>
             {
-                Directory.CreateDirectory(dataPath);
+                DataDirectory.CreatePrivateFolder(dataPath);
                 return Task.CompletedTask;
             });
             return storage

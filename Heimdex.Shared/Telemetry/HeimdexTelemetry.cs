@@ -34,7 +34,7 @@ public static class HeimdexTelemetry
     /// <summary>Marks <paramref name="activity"/> failed with <paramref name="error"/>, as the dashboard shows errors.</summary>
     public static void RecordFailure(this Activity? activity, Exception error)
     {
-        activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+        activity?.SetStatus(ActivityStatusCode.Error, ErrorText.Of(error));
         activity?.AddException(error);
     }
 

@@ -13,16 +13,26 @@ using Microsoft.Extensions.Options;
 
 namespace Heimdex.Shared.Users;
 
+public sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
+{
+    /// <summary>Where a browser page needs the key (the Hangfire dashboard): only under it is Basic accepted and offered.</summary>
+    public PathString? BasicAuthenticationPath { get; set; }
+}
+
 /// <summary>
-/// <c>Authorization: Bearer hx_…</c>. Browsers, which cannot send a bearer token to the Hangfire dashboard, may send the
-/// key as a Basic password instead (any user name); a challenge offers both.
+/// <c>Authorization: Bearer hx_…</c>. Under <see cref="ApiKeyAuthenticationOptions.BasicAuthenticationPath"/> alone, where
+/// browsers cannot send a bearer token, the key may come as a Basic password instead (any user name), and a challenge
+/// offers both; elsewhere a Basic header is no credential, so browsers never cache the key for the API.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, HeimdexDbContext db)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IOptionsMonitor<ApiKeyAuthenticationOptions> options, ILoggerFactory logger, UrlEncoder encoder, HeimdexDbContext db)
+    : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string AdminPolicy = "admin";
+
+    /// <summary>The claim naming the API key a request was made with.</summary>
+    public const string KeyIdClaim = "heimdex:key";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -44,7 +54,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
-        List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.UserId.ToString()), new(ClaimTypes.Name, key.User.Name)];
+        List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.UserId.ToString()), new(ClaimTypes.Name, key.User.Name), new(KeyIdClaim, key.Id.ToString())];
         if (key.User.IsAdmin)
         {
             claims.Add(new Claim(ClaimTypes.Role, AdminPolicy));
@@ -53,14 +63,16 @@ public sealed class ApiKeyAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
-    private static string? KeyFrom(string header)
+    private bool BasicAllowed => Options.BasicAuthenticationPath is { } path && Request.Path.StartsWithSegments(path);
+
+    private string? KeyFrom(string header)
     {
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return header["Bearer ".Length..].Trim();
         }
 
-        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        if (BasicAllowed && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {
             try
             {
@@ -79,7 +91,7 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = "Bearer realm=\"Heimdex\", Basic realm=\"Heimdex\"";
+        Response.Headers.WWWAuthenticate = BasicAllowed ? "Bearer realm=\"Heimdex\", Basic realm=\"Heimdex\"" : "Bearer realm=\"Heimdex\"";
         return Task.CompletedTask;
     }
 }
@@ -87,15 +99,20 @@ public sealed class ApiKeyAuthenticationHandler(
 public static class ApiKeyAuthenticationRegistration
 {
     /// <summary>Every endpoint requires a valid key unless it opts out; the admin policy needs an administrator's key.</summary>
-    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
+    /// <param name="basicAuthenticationPath">The browser page, if any, where the key may come as a Basic password.</param>
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, PathString? basicAuthenticationPath = null)
     {
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName,
+                options => options.BasicAuthenticationPath = basicAuthenticationPath);
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, policy => policy.RequireRole(ApiKeyAuthenticationHandler.AdminPolicy));
         return services;
     }
+
+    public static Guid? ApiKeyId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim), out var id) ? id : null;
 
     public static Guid UserId(this ClaimsPrincipal user) =>
         Guid.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("No authenticated user."));

@@ -43,6 +43,14 @@ public sealed class AppHostGraphTests
             Assert.Contains("All resources are healthy", host.Output);
             Assert.Contains(api.ToString().TrimEnd('/'), host.Output);
 
+            // The data is private to this user (others may only pass through, to reach PostgreSQL's folder as its own user).
+            var everyone = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(dataDirectory) & (everyone | UnixFileMode.GroupExecute));
+            Assert.All(Directory.GetDirectories(dataDirectory), folder =>
+                Assert.True((File.GetUnixFileMode(folder) & (everyone | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) == UnixFileMode.None, $"{folder} is {File.GetUnixFileMode(folder)}"));
+            Assert.All(Directory.GetFiles(dataDirectory).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal)), file =>
+                Assert.True((File.GetUnixFileMode(file) & everyone) == UnixFileMode.None, $"{file} is {File.GetUnixFileMode(file)}"));
+
             // The administrator's key is private to this user and works.
             var adminKeyFile = Path.Combine(dataDirectory, "admin.key");
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(adminKeyFile));

@@ -1,4 +1,4 @@
-using Heimdex.Worker.Pipeline;
+using Heimdex.Shared.Telemetry;
 
 namespace Heimdex.Tests.Pipeline;
 

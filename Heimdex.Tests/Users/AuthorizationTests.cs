@@ -29,6 +29,8 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
         { "GET", $"/api/uploads/{AnyId}" },
         { "POST", "/api/users" },
         { "POST", "/api/keys" },
+        { "GET", "/api/keys" },
+        { "DELETE", $"/api/keys/{AnyId}" },
     };
 
     [Theory]
@@ -41,8 +43,13 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Headers = { { "Tus-Resumable", "1.0.0" } } };
             using var response = await client.SendAsync(request, Cancellation);
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with key '{key}' answered {response.StatusCode}");
-            Assert.Contains(response.Headers.WwwAuthenticate, challenge => challenge.Scheme == "Bearer");
+            Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
         }
+
+        // A valid key as a Basic password is for the Hangfire dashboard's browser login only, not for the API.
+        using var http = new HttpClient { BaseAddress = graph.Api };
+        using var basic = await SendWithBasicAsync(http, new Uri(graph.Api, path), graph.AliceKey, new HttpMethod(method));
+        Assert.Equal(HttpStatusCode.Unauthorized, basic.StatusCode);
     }
 
     [Fact]
@@ -96,6 +103,39 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task Keys_are_listed_without_secrets_and_a_revoked_key_stops_working_at_once()
+    {
+        using var admin = graph.Client(graph.AdminKey);
+        using var alice = graph.Client(graph.AliceKey);
+        using var created = await admin.PostAsJsonAsync("/api/users", new { name = $"dave-{Guid.NewGuid():N}" }, Cancellation);
+        var dave = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("user").GetProperty("id").GetGuid();
+        using var laptopCreated = await admin.PostAsJsonAsync("/api/keys", new { userId = dave, name = "laptop" }, Cancellation);
+        var laptop = await laptopCreated.Content.ReadFromJsonAsync<JsonElement>(Cancellation);
+        using var asLaptop = graph.Client(laptop.GetProperty("key").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await asLaptop.GetAsync("/api/videos", Cancellation)).StatusCode);
+
+        using var listing = await admin.GetAsync($"/api/keys?userId={dave}", Cancellation);
+        var keys = (await listing.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).EnumerateArray().ToList();
+        Assert.Equal(["first key", "laptop"], keys.Select(k => k.GetProperty("name").GetString()));
+        Assert.DoesNotContain(laptop.GetProperty("key").GetString()![^20..], await listing.Content.ReadAsStringAsync(Cancellation));
+        Assert.All(keys, k => Assert.False(k.TryGetProperty("key", out _)));
+        Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync("/api/keys", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await alice.DeleteAsync($"/api/keys/{laptop.GetProperty("id").GetGuid()}", Cancellation)).StatusCode);
+
+        using var revoked = await admin.DeleteAsync($"/api/keys/{laptop.GetProperty("id").GetGuid()}", Cancellation);
+
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await asLaptop.GetAsync("/api/videos", Cancellation)).StatusCode);
+        var after = await admin.GetFromJsonAsync<JsonElement>($"/api/keys?userId={dave}", Cancellation);
+        Assert.Equal(JsonValueKind.String, after.EnumerateArray().Single(k => k.GetProperty("name").GetString() == "laptop").GetProperty("revokedAt").ValueKind);
+        Assert.Equal(JsonValueKind.Null, after.EnumerateArray().Single(k => k.GetProperty("name").GetString() == "first key").GetProperty("revokedAt").ValueKind);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/api/keys/{Guid.NewGuid()}", Cancellation)).StatusCode);
+        var adminKey = (await admin.GetFromJsonAsync<JsonElement>("/api/keys", Cancellation)).EnumerateArray()
+            .Single(k => graph.AdminKey.Contains($"_{k.GetProperty("prefix").GetString()}_", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.DeleteAsync($"/api/keys/{adminKey.GetProperty("id").GetGuid()}", Cancellation)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_hangfire_dashboard_needs_the_administrators_key()
     {
         var dashboard = graph.HangfireDashboard;
@@ -111,9 +151,13 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
         Assert.Contains("Heimdex jobs", await admin.Content.ReadAsStringAsync(Cancellation));
     }
 
-    private static Task<HttpResponseMessage> SendWithBasicAsync(HttpClient http, Uri uri, string key) =>
-        http.SendAsync(new HttpRequestMessage(HttpMethod.Get, uri)
+    private static Task<HttpResponseMessage> SendWithBasicAsync(HttpClient http, Uri uri, string key, HttpMethod? method = null) =>
+        http.SendAsync(new HttpRequestMessage(method ?? HttpMethod.Get, uri)
         {
-            Headers = { Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + key))) },
+            Headers =
+            {
+                { "Tus-Resumable", "1.0.0" },
+                { "Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + key)) },
+            },
         }, Cancellation);
 }

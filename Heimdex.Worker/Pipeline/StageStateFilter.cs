@@ -2,6 +2,7 @@ using Hangfire.States;
 using Hangfire.Storage;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
+using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Heimdex.Worker.Pipeline;
+namespace Heimdex.Shared.Telemetry;
 
 /// <summary>
 /// What a user is told of a failure: the exception's message without what only the worker may know. ffmpeg, ffprobe
