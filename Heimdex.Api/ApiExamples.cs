@@ -78,6 +78,13 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
         ["CreateUser"] = (new CreateUserRequest("alice"), new CreatedUserResponse(
             new UserResponse(UserId, "alice", false, DateTimeOffset.Parse("2026-11-23T17:00:00Z", System.Globalization.CultureInfo.InvariantCulture)), Key)),
         ["CreateKey"] = (new CreateKeyRequest(UserId, "laptop"), Key),
+        ["ListKeys"] = (null, new List<KeySummary>
+        {
+            new(Guid.Parse("01a20960-1c2c-7000-8000-000000000000"), UserId, "first key", "3f0a1c9d22b7",
+                DateTimeOffset.Parse("2026-11-23T17:00:00Z", System.Globalization.CultureInfo.InvariantCulture), null),
+            new(Key.Id, UserId, Key.Name, Key.Prefix, DateTimeOffset.Parse("2026-11-23T17:05:00Z", System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.Parse("2026-12-01T09:30:00Z", System.Globalization.CultureInfo.InvariantCulture)),
+        }),
     };
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
