@@ -39,7 +39,8 @@ public sealed class NotesStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : I
         progress.Report(0.4);
 
         var segments = await context.Db.TranscriptSegments.AsNoTracking().Where(s => s.VideoId == video.Id).ToListAsync(cancellationToken);
-        var said = SaidOver(slides, SpokenWords.Of(segments));
+        var words = SpokenWords.Of(segments);
+        var said = SaidOver(slides, words);
         var pages = new List<NotesPage>();
         foreach (var slide in slides)
         {
@@ -57,7 +58,7 @@ public sealed class NotesStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : I
         {
             // Nothing held still long enough to be a slide: the notes are then the transcript alone.
             var whole = new Slide(1, [new ShownRange(0, video.DurationSeconds ?? 0)]);
-            pages.Add(new NotesPage(whole, null, [], string.Join(' ', SpokenWords.Of(segments).Select(w => w.Text))));
+            pages.Add(new NotesPage(whole, null, [], string.Join(' ', words.Select(w => w.Text))));
         }
 
         var notes = Path.Combine(context.WorkDirectory, "notes.pdf");

@@ -36,8 +36,6 @@ public sealed class SlideTimeline(int width, int height, double sampleSeconds, S
 
     public int FrameSize => width * height;
 
-    public int FrameCount => _frames;
-
     /// <summary>Feeds the next sample (width × height bytes of luma).</summary>
     public void Add(byte[] frame)
     {
@@ -82,7 +80,7 @@ public sealed class SlideTimeline(int width, int height, double sampleSeconds, S
     }
 
     /// <summary>The largest mean absolute change of any block between two frames.</summary>
-    public double Difference(byte[] a, byte[] b)
+    private double Difference(byte[] a, byte[] b)
     {
         var block = settings.BlockSize;
         var largest = 0.0;
