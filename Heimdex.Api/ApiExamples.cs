@@ -6,6 +6,7 @@ using Heimdex.Shared.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
+using Heimdex.Api.Web;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
@@ -23,7 +24,7 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
         "26775661b477bd739b3ba870aed04737179518abaf2a6e516ace6c94957aaa47", 24.02, 1280, 720, 29.97, "h264", null, "indexed", null,
         DateTimeOffset.Parse("2026-11-23T17:25:54Z", System.Globalization.CultureInfo.InvariantCulture),
         [new StageResponse("validate", "succeeded", 1, 100, null, null, null), new StageResponse("extract_audio", "skipped", 1, 100, null, null, "the video has no audio stream")],
-        $"/api/videos/{VideoId}/stream");
+        $"/api/videos/{VideoId}/stream", $"/api/videos/{VideoId}/scenes/0/thumbnail");
 
     private static readonly KeyResponse Key = new(Guid.Parse("01a20960-1c2c-7000-8000-000000000001"), UserId, "laptop", "9e49371eb5e4", "hx_9e49371eb5e4_6dc4…0e");
 
@@ -56,9 +57,11 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
         ["AddPersonPhoto"] = (null, Person.Photos[0] with { State = "uploaded", Attempts = 0 }),
         ["PersonAppearances"] = (null, new[]
         {
-            new VideoAppearances(VideoId, "Lecture 3: optimisation", [new AppearanceRange(12.4, 31.9, [2, 3, 4], $"/api/videos/{VideoId}/scenes/2/thumbnail")]),
+            new VideoAppearances(VideoId, "Lecture 3: optimisation", 2712.5, [new AppearanceRange(12.4, 31.9, [2, 3, 4], $"/api/videos/{VideoId}/scenes/2/thumbnail")]),
         }),
         ["UploadVideo"] = (null, Video),
+        ["SignIn"] = (new SignInRequest("hx_9e49371eb5e4_6dc4…0e"), new SessionResponse(true, UserId, "alice", false)),
+        ["GetSession"] = (null, new SessionResponse(true, UserId, "alice", false)),
         ["GetVideo"] = (null, Video),
         ["ListVideos"] = (null, new PageResponse<VideoResponse>([Video], 1, 50, 1)),
         ["ReprocessVideo"] = (null, Video with { State = "processing" }),

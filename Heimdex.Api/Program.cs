@@ -5,6 +5,7 @@ using Heimdex.Api.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;
+using Heimdex.Api.Web;
 using Heimdex.Shared.Uploads;
 using Heimdex.Conventions;
 using Heimdex.Shared;
@@ -35,7 +36,7 @@ if (args is [MigrationStep.Command])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
-builder.Services.AddApiKeyAuthentication();
+builder.Services.AddApiKeyAuthentication(options => options.SessionCookieName = SessionApi.CookieName);
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiExamples>());
 builder.Services.AddScoped<OriginalStore>();
@@ -53,9 +54,11 @@ builder.Services.AddHealthChecks().AddCheck<SceneIndexLoader>("search-index");
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.DefaultBytes);
 
 var app = builder.Build();
-// Search embeds every query and reads the faces of query images: an API without those models refuses to start, saying what is missing.
+// Search embeds every query and reads the faces of query images, and the web app uploads with the tus client: an API
+// without those refuses to start, saying what is missing.
 if (app.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().FindProblems()
-        .Concat(app.Services.GetRequiredService<LoadedModel<FaceAnalyzer>>().FindProblems()).ToList() is { Count: > 0 } problems)
+        .Concat(app.Services.GetRequiredService<LoadedModel<FaceAnalyzer>>().FindProblems())
+        .Concat(WebApp.FindProblems(app.Services.GetRequiredService<IOptions<ModelOptions>>().Value)).ToList() is { Count: > 0 } problems)
 {
     await Console.Error.WriteLineAsync($"The Heimdex API cannot start; it needs:\n  - {string.Join("\n  - ", problems)}");
     return ServiceExitCodes.Misconfigured;
@@ -63,6 +66,7 @@ if (app.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().FindProblems
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebApp();
 app.UseAuthentication();
 app.UseAuthorization();
 
@@ -76,5 +80,6 @@ app.MapGroup("/api/videos").WithTags("Lectures").MapLecturesApi();
 app.MapGroup("/api/uploads").WithTags("Resumable uploads").MapTusUploadsApi();
 app.MapGroup("/api/people").WithTags("People").MapPeopleApi();
 app.MapGroup("/api/search").WithTags("Search").MapSearchApi();
+app.MapWebApp();
 app.Run();
 return 0;

@@ -41,7 +41,7 @@ try
     Service(builder.AddProject<Projects.Heimdex_Api>("api"), options.ApiPort)
         .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
         .WithLink("scalar", ServiceEndpoints.Scalar)
-        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition);
+        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.TusClient);
 
     Service(builder.AddProject<Projects.Heimdex_Worker>("worker"), DataDirectory.FreePort())
         .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)

@@ -21,7 +21,7 @@ using Microsoft.Extensions.Options;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
-builder.Services.AddApiKeyAuthentication(basicAuthenticationPath: ServiceEndpoints.HangfireDashboard);
+builder.Services.AddApiKeyAuthentication(options => options.BasicAuthenticationPath = ServiceEndpoints.HangfireDashboard);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<FFmpeg>();

@@ -23,7 +23,8 @@ public sealed record PersonResponse(Guid Id, string Name, bool Searchable, DateT
 /// <summary>A stretch of a video where the person is seen: consecutive scenes showing them, merged.</summary>
 public sealed record AppearanceRange(double StartSeconds, double EndSeconds, IReadOnlyList<int> SceneIndexes, string? ThumbnailUrl);
 
-public sealed record VideoAppearances(Guid VideoId, string Title, IReadOnlyList<AppearanceRange> Ranges);
+/// <summary>Where a person is seen in one video; the video's duration places the ranges on a timeline.</summary>
+public sealed record VideoAppearances(Guid VideoId, string Title, double? DurationSeconds, IReadOnlyList<AppearanceRange> Ranges);
 
 /// <summary>People known from reference photos, and where they appear.</summary>
 public static class PeopleApi
@@ -170,10 +171,10 @@ public static class PeopleApi
 
         var scenes = await db.Scenes.AsNoTracking()
             .Where(s => db.Faces.Any(f => f.SceneId == s.Id && f.PersonId == id))
-            .Join(db.Videos, s => s.VideoId, v => v.Id, (s, v) => new { Scene = s, v.Title, v.CreatedAt })
+            .Join(db.Videos, s => s.VideoId, v => v.Id, (s, v) => new { Scene = s, v.Title, v.DurationSeconds, v.CreatedAt })
             .OrderByDescending(x => x.CreatedAt).ThenBy(x => x.Scene.VideoId).ThenBy(x => x.Scene.Index)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(scenes.GroupBy(x => (x.Scene.VideoId, x.Title)).Select(video => new VideoAppearances(video.Key.VideoId, video.Key.Title,
+        return TypedResults.Ok(scenes.GroupBy(x => (x.Scene.VideoId, x.Title, x.DurationSeconds)).Select(video => new VideoAppearances(video.Key.VideoId, video.Key.Title, video.Key.DurationSeconds,
             [.. Merge(video.Select(x => x.Scene).ToList()).Select(run => new AppearanceRange(run[0].StartSeconds, run[^1].EndSeconds,
                 [.. run.Select(s => s.Index)], run[0].ThumbnailKey is null ? null : $"/api/videos/{video.Key.VideoId}/scenes/{run[0].Index}/thumbnail"))])).ToList());
     }

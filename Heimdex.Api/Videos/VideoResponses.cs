@@ -24,15 +24,18 @@ public sealed record VideoResponse(
     string? Error,
     DateTimeOffset CreatedAt,
     IReadOnlyList<StageResponse> Stages,
-    string StreamUrl)
+    string StreamUrl,
+    string? ThumbnailUrl)
 {
+    /// <summary>The first scene's thumbnail stands for the video once the <c>keyframes</c> stage has made it.</summary>
     public static VideoResponse From(Video video) => new(
         video.Id, video.Title, video.Description, video.OriginalFileName, video.SizeBytes, video.ContentType, video.Sha256,
         video.DurationSeconds, video.Width, video.Height, video.FrameRate, video.VideoCodec, video.AudioCodec,
         video.State.ToString().ToLowerInvariant(), video.Error, video.CreatedAt,
         video.Stages.OrderBy(s => s.Position).Select(s => new StageResponse(s.Stage, s.State.ToString().ToLowerInvariant(), s.Attempt, s.Progress,
             s.StartedAt, s.FinishedAt, s.Error)).ToList(),
-        $"/api/videos/{video.Id}/stream");
+        $"/api/videos/{video.Id}/stream",
+        video.Stages.Any(s => s.Stage == PipelineStages.Keyframes && s.State == StageState.Succeeded) ? $"/api/videos/{video.Id}/scenes/0/thumbnail" : null);
 }
 
 public sealed record PageResponse<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);

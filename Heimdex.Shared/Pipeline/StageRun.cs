@@ -4,6 +4,7 @@ namespace Heimdex.Shared.Pipeline;
 public static class PipelineStages
 {
     public const string Transcribe = "transcribe";
+    public const string Keyframes = "keyframes";
     public const string Notes = "notes";
 }
 

@@ -17,6 +17,20 @@ public sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 {
     /// <summary>Where a browser page needs the key (the Hangfire dashboard): only under it is Basic accepted and offered.</summary>
     public PathString? BasicAuthenticationPath { get; set; }
+
+    /// <summary>
+    /// The web app's sign-in: the key kept in this HttpOnly, SameSite=Strict session cookie, so that a page's images,
+    /// video and subtitles (which cannot carry a header) load, and the key is never in a URL nor readable by scripts.
+    /// </summary>
+    public string? SessionCookieName { get; set; }
+
+    /// <summary>
+    /// A request authenticated by the session cookie that changes anything must carry this header (value
+    /// <see cref="PageRequestValue"/>): another site's form cannot set it, so the cookie alone never changes data.
+    /// </summary>
+    public const string PageRequestHeader = "X-Requested-With";
+
+    public const string PageRequestValue = "heimdex";
 }
 
 /// <summary>
@@ -37,30 +51,59 @@ public sealed class ApiKeyAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header))
+        string? presented;
+        if (!string.IsNullOrEmpty(header))
+        {
+            presented = KeyFrom(header);
+        }
+        else if (Options.SessionCookieName is { } cookie && Request.Cookies[cookie] is { Length: > 0 } sessionKey)
+        {
+            if (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method)
+                && Request.Headers[ApiKeyAuthenticationOptions.PageRequestHeader] != ApiKeyAuthenticationOptions.PageRequestValue)
+            {
+                return AuthenticateResult.Fail(
+                    $"A signed-in page's request that changes data carries {ApiKeyAuthenticationOptions.PageRequestHeader}: {ApiKeyAuthenticationOptions.PageRequestValue}.");
+            }
+
+            presented = sessionKey;
+        }
+        else
         {
             return AuthenticateResult.NoResult();
         }
 
-        if (!ApiKeyCredential.TryParse(KeyFrom(header), out var credential))
+        if (!ApiKeyCredential.TryParse(presented, out _))
         {
-            return AuthenticateResult.Fail("The Authorization header does not carry a Heimdex API key.");
+            return AuthenticateResult.Fail("The credential presented is not a Heimdex API key.");
+        }
+
+        return await FindValidKeyAsync(db, presented, Context.RequestAborted) is { } key
+            ? AuthenticateResult.Success(new AuthenticationTicket(PrincipalFor(key), SchemeName))
+            : AuthenticateResult.Fail("The API key is not valid.");
+    }
+
+    /// <summary>The stored key a presented key text names, if it is well-formed, matches its secret and is not revoked.</summary>
+    public static async Task<ApiKey?> FindValidKeyAsync(HeimdexDbContext db, string? presented, CancellationToken cancellationToken)
+    {
+        if (!ApiKeyCredential.TryParse(presented, out var credential))
+        {
+            return null;
         }
 
         var key = await db.ApiKeys.AsNoTracking().Include(k => k.User)
-            .FirstOrDefaultAsync(k => k.Prefix == credential.Prefix, Context.RequestAborted);
-        if (key?.User is null || key.RevokedAt is not null || !credential.Matches(key.SecretHash))
-        {
-            return AuthenticateResult.Fail("The API key is not valid.");
-        }
+            .FirstOrDefaultAsync(k => k.Prefix == credential.Prefix, cancellationToken);
+        return key?.User is null || key.RevokedAt is not null || !credential.Matches(key.SecretHash) ? null : key;
+    }
 
-        List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.UserId.ToString()), new(ClaimTypes.Name, key.User.Name), new(KeyIdClaim, key.Id.ToString())];
+    private static ClaimsPrincipal PrincipalFor(ApiKey key)
+    {
+        List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.UserId.ToString()), new(ClaimTypes.Name, key.User!.Name), new(KeyIdClaim, key.Id.ToString())];
         if (key.User.IsAdmin)
         {
             claims.Add(new Claim(ClaimTypes.Role, AdminPolicy));
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
     }
 
     private bool BasicAllowed => Options.BasicAuthenticationPath is { } path && Request.Path.StartsWithSegments(path);
@@ -99,12 +142,11 @@ public sealed class ApiKeyAuthenticationHandler(
 public static class ApiKeyAuthenticationRegistration
 {
     /// <summary>Every endpoint requires a valid key unless it opts out; the admin policy needs an administrator's key.</summary>
-    /// <param name="basicAuthenticationPath">The browser page, if any, where the key may come as a Basic password.</param>
-    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, PathString? basicAuthenticationPath = null)
+    /// <param name="configure">Where else than the Authorization header a key may come from (Basic under a path, a session cookie).</param>
+    public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services, Action<ApiKeyAuthenticationOptions>? configure = null)
     {
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName,
-                options => options.BasicAuthenticationPath = basicAuthenticationPath);
+            .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, options => configure?.Invoke(options));
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, policy => policy.RequireRole(ApiKeyAuthenticationHandler.AdminPolicy));

@@ -89,7 +89,8 @@ public sealed class VideosApiTests(HeimdexGraph graph)
         foreach (var route in new[] { "POST /api/videos", "GET /api/videos", "GET /api/videos/{id}", "DELETE /api/videos/{id}", "GET /api/videos/{id}/stream",
                      "POST /api/uploads", "HEAD /api/uploads/{id}", "PATCH /api/uploads/{id}", "DELETE /api/uploads/{id}", "GET /api/uploads/{id}",
                      "POST /api/users", "POST /api/keys", "GET /api/keys", "DELETE /api/keys/{id}",
-                     "GET /api/videos/{id}/subtitles.srt", "GET /api/videos/{id}/subtitles.vtt", "GET /api/videos/{id}/notes.pdf" })
+                     "GET /api/videos/{id}/subtitles.srt", "GET /api/videos/{id}/subtitles.vtt", "GET /api/videos/{id}/notes.pdf",
+                     "POST /api/session", "GET /api/session", "DELETE /api/session" })
         {
             Assert.Contains(operations, o => o.Route == route);
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Search;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
@@ -16,7 +17,7 @@ namespace Heimdex.Worker.Stages;
 /// </summary>
 public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
 {
-    public static string StageName => "keyframes";
+    public static string StageName => PipelineStages.Keyframes;
 
     /// <summary>How often a frame is sampled for search by image.</summary>
     public const double SampleSeconds = 2;
