@@ -10,6 +10,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
+      dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
@@ -18,6 +19,8 @@ const string Usage = """
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
     search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
               of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
+    web       each page of the web app in Chromium on a library of that many videos: p50/p95 until interactive and
+              until its content is shown (needs Debian's chromium)
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -28,6 +31,8 @@ var media = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media
 var audio = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "audio");
 string? whisperModel = null;
 var sizes = new[] { 100_000, 1_000_000 };
+var videoCount = 1000;
+var chromium = "/usr/bin/chromium";
 var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
 for (var i = 1; i < args.Length - 1; i++)
 {
@@ -39,6 +44,8 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--audio": audio = args[++i]; break;
         case "--whisper-model": whisperModel = args[++i]; break;
         case "--faces": faces = args[++i]; break;
+        case "--videos": videoCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--chromium": chromium = args[++i]; break;
         case "--sizes": sizes = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]; break;
     }
 }
@@ -59,6 +66,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "search":
         await new SearchBenchmark(dataDirectory, sizes, args.Contains("--keep")).RunAsync();
+        return 0;
+    case "web":
+        await new WebBenchmark(dataDirectory, videoCount, chromium).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();
