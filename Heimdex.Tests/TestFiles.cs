@@ -56,6 +56,15 @@ public static class TestFiles
         return payload;
     }
 
+    /// <summary>Random bytes behind an MP4's first bytes: accepted as an upload (it sniffs as MP4), failed by validation.</summary>
+    public static byte[] NotAVideo(int length)
+    {
+        var bytes = new byte[length];
+        Random.Shared.NextBytes(bytes);
+        Mp4Payload(4096).CopyTo(bytes, 0);
+        return bytes;
+    }
+
     public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string workingDirectory, params string[] arguments)
     {
         var startInfo = new ProcessStartInfo(fileName)

@@ -56,7 +56,11 @@ builder.Services.AddHostedService<PipelineWatchdog>();
 builder.Services.AddHostedService<PipelineGauges>();
 builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
 builder.Services.AddHangfireServer((services, server) =>
-    server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers);
+{
+    server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers;
+    // Retries with backoff and deferred jobs start when due, not up to 15 s (Hangfire's default polling) later.
+    server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+});
 
 var app = builder.Build();
 

@@ -78,7 +78,8 @@ public static class SearchApi
                              "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
-                             "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream). While the API is " +
+                             "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream); its `snippet` is HTML whose only " +
+                             "elements are `<mark>` around the matched words, all other text escaped. While the API is " +
                              "still loading its vector indexes search answers 503 with `Retry-After`.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         search.MapGet("status", (SceneIndexLoader loader) => TypedResults.Ok(loader.Status))
@@ -297,6 +298,9 @@ public static class SearchApi
             .GroupBy(hit => hit.SceneId).Select(scene => new Ranked(scene.Key, scene.Max(hit => hit.Similarity)))
             .OrderByDescending(scene => scene.Value).ThenBy(scene => scene.SceneId)];
 
+    private const string HeadlineOptions =
+        $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
+
     /// <summary>A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), thumbnail and playback URLs.</summary>
     private static async Task<List<SearchHit>> HitsAsync(
         HeimdexDbContext db, Guid owner, string anyWord, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
@@ -305,7 +309,7 @@ public static class SearchApi
         var details = (await db.Database.SqlQuery<Detail>($"""
             SELECT s."Id" AS "SceneId", s."VideoId", v."Title", s."Index" AS "SceneIndex", s."StartSeconds", s."EndSeconds", s."ThumbnailKey",
                    coalesce(nullif(ts_headline('english', coalesce(s."SearchText", ''), to_tsquery('english', {anyWord}),
-                       'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2'), ''), v."Title") AS "Snippet"
+                       {HeadlineOptions}), ''), v."Title") AS "Snippet"
             FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
             WHERE s."Id" = ANY({pageIds}) AND v."OwnerId" = {owner}
             """).ToListAsync(cancellationToken)).ToDictionary(d => d.SceneId);
@@ -313,7 +317,7 @@ public static class SearchApi
         {
             var d = details[p.SceneId];
             var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={d.StartSeconds:0.###},{d.EndSeconds:0.###}");
-            return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, p.Score, d.Snippet,
+            return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, p.Score, Snippets.Html(d.Snippet),
                 d.ThumbnailKey is null ? null : $"/api/videos/{d.VideoId}/scenes/{d.SceneIndex}/thumbnail",
                 $"/api/videos/{d.VideoId}/stream{fragment}");
         })];

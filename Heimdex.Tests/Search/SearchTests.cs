@@ -58,6 +58,7 @@ public sealed class SearchTests(HeimdexGraph graph)
                                    && s.GetProperty("endSeconds").GetDouble() > top.GetProperty("startSeconds").GetDouble());
         Assert.Equal(JsonValueKind.Number, top.GetProperty("score").GetProperty("lexical").ValueKind);
         Assert.Contains("<mark>", top.GetProperty("snippet").GetString());
+        Assert.DoesNotContain(Heimdex.Api.Search.Snippets.StartSelector, top.GetProperty("snippet").GetString());
         Assert.EndsWith(FormattableString.Invariant($"#t={top.GetProperty("startSeconds").GetDouble():0.###},{top.GetProperty("endSeconds").GetDouble():0.###}"),
             top.GetProperty("playbackUrl").GetString());
         using var playback = await alice.GetAsync(top.GetProperty("playbackUrl").GetString()!.Split('#')[0], Cancellation);

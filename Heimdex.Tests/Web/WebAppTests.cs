@@ -143,11 +143,8 @@ public sealed partial class WebAppTests(HeimdexGraph graph)
     public async Task An_interrupted_upload_resumes_after_a_reload_and_a_failed_video_shows_its_stage_reason_and_retries()
     {
         var key = await graph.CreateUserAsync($"web-resume-{Guid.NewGuid():N}");
-        // Looks like an MP4 to the upload's sniffing but is not a video: validation fails it.
         var file = Path.Combine(Path.GetTempPath(), $"not-a-video-{Guid.NewGuid():N}.mp4");
-        var bytes = new byte[20_000_000];
-        Random.Shared.NextBytes(bytes);
-        TestFiles.Mp4Payload(4096).CopyTo(bytes, 0);
+        var bytes = TestFiles.NotAVideo(20_000_000);
         await File.WriteAllBytesAsync(file, bytes, TestContext.Current.CancellationToken);
         await using var browser = await Browser.LaunchAsync(graph.Api);
         var page = browser.Page;

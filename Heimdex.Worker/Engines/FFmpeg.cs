@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using Heimdex.Worker.Pipeline;
 using Microsoft.Extensions.Options;
@@ -8,14 +9,53 @@ namespace Heimdex.Worker.Engines;
 public sealed class FFmpegException(string message) : Exception(message);
 
 /// <summary>
+/// What ffmpeg and ffprobe print when the storage they read from failed them (refused, reset, timed out, an HTTP
+/// error status), as opposed to a file they could read but not understand: the first is retried, the second is the
+/// file's fault.
+/// </summary>
+public static class StorageReadErrors
+{
+    private static readonly string[] Signs =
+    [
+        "Connection refused", "Connection reset", "Connection timed out", "Operation timed out", "timed out", "No route to host",
+        "Network is unreachable", "Server returned", "HTTP error",
+    ];
+
+    public static bool Describe(string ffmpegOutput) => Signs.Any(sign => ffmpegOutput.Contains(sign, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Storage failed a read (not the file's fault): the stage throws it to be retried.</summary>
+public sealed class StorageReadException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
 /// Runs ffmpeg with arguments as a list (no shell), streams its stdout to a reader, and kills it the moment the job
-/// is cancelled, so a cancelled or shut-down job never leaves an ffmpeg running.
+/// is cancelled, so a cancelled or shut-down job never leaves an ffmpeg running. Inputs read over HTTP (presigned
+/// storage URLs) get an I/O timeout, so storage that stops sending fails the read instead of hanging the job.
 /// </summary>
 public sealed class FFmpeg(IOptions<PipelineOptions> options)
 {
     public string FFmpegPath => options.Value.FFmpegPath;
 
     public string FFprobePath => options.Value.FFprobePath;
+
+    /// <summary>ffmpeg's and ffprobe's input option for network reads: microseconds without progress before a read fails.</summary>
+    public string[] ReadTimeoutOption => ["-rw_timeout", ((long)options.Value.StorageReadTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)];
+
+    private IEnumerable<string> WithReadTimeouts(IReadOnlyList<string> arguments)
+    {
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            if (arguments[i] == "-i" && i + 1 < arguments.Count && arguments[i + 1].StartsWith("http", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var option in ReadTimeoutOption)
+                {
+                    yield return option;
+                }
+            }
+
+            yield return arguments[i];
+        }
+    }
 
     public async Task RunAsync(IReadOnlyList<string> arguments, Func<Stream, CancellationToken, Task>? readOutput, CancellationToken cancellationToken)
     {
@@ -26,7 +66,7 @@ public sealed class FFmpeg(IOptions<PipelineOptions> options)
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["-hide_banner", "-nostdin", "-loglevel", "error", .. arguments])
+        foreach (var argument in (string[])["-hide_banner", "-nostdin", "-loglevel", "error", .. WithReadTimeouts(arguments)])
         {
             startInfo.ArgumentList.Add(argument);
         }

@@ -34,8 +34,11 @@ public sealed class PipelineOptions
     /// <summary>A running stage silent for this long lost its worker: the watchdog resumes it.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>A stage running longer than this, alive or not, is failed with that reason.</summary>
+    /// <summary>A stage running longer than this is cancelled (its ffmpeg killed) and the video failed with that reason.</summary>
     public TimeSpan StageTimeout { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>ffmpeg and ffprobe give up on a storage read that makes no progress for this long; the stage then fails and is retried.</summary>
+    public TimeSpan StorageReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>A video waiting this long with no stage running or queued is re-enqueued.</summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(15);

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Hangfire;
+using Hangfire.Server;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
@@ -31,7 +32,7 @@ public sealed class PipelineRunner(
     private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(15);
 
     private static readonly Histogram<double> StageDuration = HeimdexTelemetry.Meter.CreateHistogram<double>(
-        "heimdex.stage.duration", "s", "How long a pipeline stage ran, by stage and outcome: succeeded, skipped, failed (the video fails), error (it threw: retried until attempts run out), interrupted (worker shutdown).");
+        "heimdex.stage.duration", "s", "How long a pipeline stage ran, by stage and outcome: succeeded, skipped, failed (the video fails), timeout (stopped at the stage timeout: the video fails), error (it threw: retried until attempts run out), interrupted (worker shutdown).");
 
     public async Task RunAsync(Guid videoId, string? fromStage, CancellationToken cancellationToken)
     {
@@ -42,23 +43,29 @@ public sealed class PipelineRunner(
             registry.TypeOf(fromStage); // unknown names fail here, visibly
         }
 
-        await using var videoLock = await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
+        string? next;
+        await using (await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken))
         {
-            return;
-        }
-        var reset = fromStage is null ? [] : registry.Names.SkipWhile(n => n != fromStage).ToHashSet();
-        foreach (var run in video.Stages.Where(s => reset.Contains(s.Stage)))
-        {
-            (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt, run.OutputKeys) =
-                (StageState.Pending, 0, 0, null, null, null, null, []);
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
+            {
+                return;
+            }
+
+            var reset = fromStage is null ? [] : registry.Names.SkipWhile(n => n != fromStage).ToHashSet();
+            foreach (var run in video.Stages.Where(s => reset.Contains(s.Stage)))
+            {
+                (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt, run.OutputKeys) =
+                    (StageState.Pending, 0, 0, null, null, null, null, []);
+            }
+
+            next = FirstUnfinished(video);
+            (video.State, video.Error, video.UpdatedAt) = (next is null ? VideoState.Indexed : VideoState.Processing, null, time.GetUtcNow());
+            await db.SaveChangesAsync(cancellationToken);
         }
 
-        var next = FirstUnfinished(video);
-        (video.State, video.Error, video.UpdatedAt) = (next is null ? VideoState.Indexed : VideoState.Processing, null, time.GetUtcNow());
-        await db.SaveChangesAsync(cancellationToken);
+        // Enqueued once the lock is released, so the stage's job finds the video free instead of deferring itself.
         if (next is not null)
         {
             await EnqueueStageAsync(videoId, next);
@@ -66,32 +73,55 @@ public sealed class PipelineRunner(
     }
 
     [DisplayName("{1} · video {0}")]
-    public async Task RunStageAsync(Guid videoId, string stageName, CancellationToken cancellationToken)
+    public async Task RunStageAsync(Guid videoId, string stageName, PerformContext? job, CancellationToken cancellationToken)
     {
         var activity = Activity.Current?.SetTag(HeimdexTelemetry.VideoId, videoId).SetTag(HeimdexTelemetry.Stage, stageName);
         activity?.DisplayName = $"stage {stageName}";
         using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.VideoId, videoId), (HeimdexTelemetry.Stage, stageName)));
         var stageType = registry.TypeOf(stageName);
-        await using var videoLock = await AdvisoryLock.TryAcquireAsync(dataSource, LockScope, videoId, cancellationToken);
-        if (videoLock is null)
+        bool moveOn;
+        await using (var videoLock = await AdvisoryLock.TryAcquireAsync(dataSource, LockScope, videoId, cancellationToken))
         {
-            // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
-            activity?.AddEvent(new ActivityEvent($"deferred by {BusyRetryDelay.TotalSeconds:0} s: another job of this video holds its lock"));
-            await RecordJobAsync(videoId, stageName, jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, CancellationToken.None), BusyRetryDelay));
-            return;
+            if (videoLock is null)
+            {
+                // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
+                activity?.AddEvent(new ActivityEvent($"deferred by {BusyRetryDelay.TotalSeconds:0} s: another job of this video holds its lock"));
+                await RecordJobAsync(videoId, stageName, jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, null, CancellationToken.None), BusyRetryDelay));
+                return;
+            }
+
+            moveOn = await RunLockedStageAsync(videoId, stageName, stageType, job?.BackgroundJob.Id, activity, cancellationToken);
         }
 
+        // Enqueued once the lock is released, so the next stage's job finds the video free instead of deferring itself.
+        if (moveOn && registry.After(stageName) is { } next)
+        {
+            await EnqueueStageAsync(videoId, next);
+        }
+    }
+
+    /// <summary>Runs the stage under the video's lock; true when the pipeline moves on to the next stage.</summary>
+    private async Task<bool> RunLockedStageAsync(
+        Guid videoId, string stageName, Type stageType, string? jobId, Activity? activity, CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
         if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
         {
-            return;
+            return false;
         }
         var run = video.Stages.Single(s => s.Stage == stageName);
         if (run.State is StageState.Succeeded or StageState.Skipped)
         {
-            await EnqueueAfterAsync(video, stageName); // a duplicate or a retry of finished work: only make sure the pipeline moves on
-            return;
+            return true; // a duplicate or a retry of finished work: only make sure the pipeline moves on
+        }
+
+        if (WhyNotNow(video, run, jobId) is { } notNow)
+        {
+            // A job Hangfire redelivered after its worker died, or one a reprocess made stale: it must not revive or reorder.
+            activity?.AddEvent(new ActivityEvent($"not run: {notNow}"));
+            logger.LogWarning("A job for {Stage} of video {VideoId} was not run: {Reason}", stageName, videoId, notNow);
+            return false;
         }
 
         var now = time.GetUtcNow();
@@ -106,11 +136,13 @@ public sealed class PipelineRunner(
             new KeyValuePair<string, object?>("stage", stageName), new KeyValuePair<string, object?>("outcome", outcome));
         var workDirectory = Directory.CreateDirectory(Path.Combine(options.Value.WorkDirectory, $"{videoId:N}-{stageName}")).FullName;
         await using var heartbeat = new StageHeartbeat(dataSource, run.Id, options.Value.HeartbeatInterval, time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.StageTimeout);
         try
         {
             var stage = (IPipelineStage)scope.ServiceProvider.GetRequiredService(stageType);
             var outcome = await stage.ExecuteAsync(
-                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, run.Attempt), heartbeat, cancellationToken);
+                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, run.Attempt), heartbeat, timeout.Token);
             await heartbeat.StopAsync();
             (run.State, run.Progress, run.Error, run.OutputKeys, run.FinishedAt) =
                 (outcome.Skipped ? StageState.Skipped : StageState.Succeeded, 100, outcome.Reason, [.. outcome.OutputKeys], time.GetUtcNow());
@@ -126,7 +158,19 @@ public sealed class PipelineRunner(
             logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, failure.Message);
             activity.RecordFailure(failure);
             Record("failed");
-            return;
+            return false;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled here, not by a shutdown: whatever it ran (ffmpeg included) has been stopped, and the slot is free.
+            await heartbeat.StopAsync();
+            db.ChangeTracker.Clear();
+            var reason = $"ran longer than the stage timeout of {options.Value.StageTimeout} and was stopped";
+            await MarkFailedAsync(db, videoId, stageName, reason, videoFails: true);
+            logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, reason);
+            activity?.SetStatus(ActivityStatusCode.Error, reason);
+            Record("timeout");
+            return false;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -149,7 +193,7 @@ public sealed class PipelineRunner(
             Directory.Delete(workDirectory, recursive: true);
         }
 
-        await EnqueueAfterAsync(video, stageName);
+        return true;
     }
 
     /// <summary>The video with a row for every registered stage, or null (after cleaning up) when it was deleted.</summary>
@@ -191,19 +235,27 @@ public sealed class PipelineRunner(
         }
     }
 
+    /// <summary>
+    /// Why a job for this stage must not run now: the video failed and this is not the stage's own job being requeued
+    /// (a reprocess makes the video processing again, with new jobs), or a stage this one depends on has not succeeded.
+    /// </summary>
+    private string? WhyNotNow(Video video, StageRun run, string? jobId)
+    {
+        if (video.State == VideoState.Failed && (jobId is null || jobId != run.JobId))
+        {
+            return "the video has failed; reprocess it, or requeue its failed job, to resume";
+        }
+
+        var unfinished = registry.Names.TakeWhile(name => name != run.Stage)
+            .FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
+        return unfinished is null ? null : $"{unfinished}, which it depends on, has not succeeded";
+    }
+
     private string? FirstUnfinished(Video video) =>
         registry.Names.FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
 
-    private async Task EnqueueAfterAsync(Video video, string stageName)
-    {
-        if (registry.After(stageName) is { } next)
-        {
-            await EnqueueStageAsync(video.Id, next);
-        }
-    }
-
     public async Task EnqueueStageAsync(Guid videoId, string stageName) =>
-        await RecordJobAsync(videoId, stageName, jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, CancellationToken.None)));
+        await RecordJobAsync(videoId, stageName, jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, null, CancellationToken.None)));
 
     /// <summary>The stage's current job, so the watchdog can ask Hangfire whether work for it is still queued or running.</summary>
     private async Task RecordJobAsync(Guid videoId, string stageName, string jobId)

@@ -133,6 +133,8 @@ public sealed class PipelineWatchdog(
     private async Task FailAsync(HeimdexDbContext db, StageRun run, string reason, CancellationToken cancellationToken)
     {
         await runner.MarkFailedAsync(db, run.VideoId, run.Stage, reason, videoFails: true, cancellationToken);
+        // The dead worker's job is no longer the stage's own: Hangfire redelivering it later must not revive the video.
+        await db.StageRuns.Where(s => s.Id == run.Id).ExecuteUpdateAsync(set => set.SetProperty(s => s.JobId, (string?)null), cancellationToken);
         logger.LogWarning("Failed {Stage} of video {VideoId}: {Reason}", run.Stage, run.VideoId, reason);
     }
 }

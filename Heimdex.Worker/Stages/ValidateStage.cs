@@ -19,7 +19,12 @@ public sealed class ValidateStage(FFmpeg ffmpeg) : IPipelineStage
         try
         {
             analysis = await FFProbe.AnalyseAsync(new Uri(await context.OriginalUrlAsync()),
-                new FFOptions { BinaryFolder = Path.GetDirectoryName(ffmpeg.FFprobePath) ?? "" }, cancellationToken: cancellationToken);
+                new FFOptions { BinaryFolder = Path.GetDirectoryName(ffmpeg.FFprobePath) ?? "" }, cancellationToken: cancellationToken,
+                customArguments: string.Join(' ', ffmpeg.ReadTimeoutOption));
+        }
+        catch (FFMpegException error) when (StorageReadErrors.Describe(error.Message))
+        {
+            throw new StorageReadException($"Storage failed the read of the original (retried): {FirstLine(error.Message)}", error);
         }
         catch (Exception error) when (error is FFMpegException or FormatException or System.Text.Json.JsonException)
         {

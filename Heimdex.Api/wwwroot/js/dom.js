@@ -28,10 +28,13 @@ export function clear(element, ...children) {
   return element;
 }
 
-// Search snippets mark the matched words with <mark>…</mark>; only those marks become elements.
+// A search snippet is escaped text with <mark>…</mark> around the matched words: only those marks become elements.
+const entities = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescape = text => text.replace(/&(amp|lt|gt|quot|#39);/g, entity => entities[entity]);
+
 export function markedText(snippet) {
   return snippet.split(/(<mark>.*?<\/mark>)/g).filter(Boolean)
-    .map(part => part.startsWith('<mark>') ? h('mark', {}, part.slice(6, -7)) : document.createTextNode(part));
+    .map(part => part.startsWith('<mark>') ? h('mark', {}, unescape(part.slice(6, -7))) : document.createTextNode(unescape(part)));
 }
 
 export function formatTime(totalSeconds) {

@@ -1,0 +1,61 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hangfire.Redis.StackExchange;
+using Heimdex.Conventions;
+using Heimdex.Shared;
+using Heimdex.Tests.AppHost;
+using Heimdex.Tests.Uploads;
+using StackExchange.Redis;
+
+namespace Heimdex.Tests.Pipeline;
+
+/// <summary>A graph whose stages may run 15 s: a longer stage is stopped by its own worker, not merely marked failed.</summary>
+[Collection(AppHostCollection.Name)]
+public sealed class StageTimeoutTests
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_stage_past_its_timeout_is_stopped_the_video_fails_with_that_reason_and_the_worker_goes_on_to_the_next_video()
+    {
+        await using var graph = await TestGraph.StartAsync(workerEnvironment: new Dictionary<string, string>
+        {
+            ["Pipeline__StageTimeout"] = "00:00:15",
+            // Only the worker's own timeout may stop the stage here, not the watchdog's sweep.
+            ["Pipeline__WatchdogInterval"] = "01:00:00",
+        });
+        await graph.WaitForHealthyAsync("api", "worker");
+        var workerPid = await graph.ServicePidAsync("worker");
+        using var client = new HttpClient { BaseAddress = graph.Endpoint("api"), Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            (await File.ReadAllTextAsync(Path.Combine(graph.DataDirectory, "admin.key"), Cancellation)).Trim());
+
+        // Three minutes of speech: transcribing it takes about a minute on two cores.
+        var talk = await MediaFactory.RepeatedSpeechAsync(TestFiles.SharedMedia("audio", "jfk.wav"), times: 16);
+        var slow = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(talk, Cancellation), "long-talk.mp4");
+        var failed = await Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/videos/{slow}", Cancellation),
+            video => video.GetProperty("state").GetString() == "failed", "the long talk failed", seconds: 180);
+
+        var transcribe = failed.GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("stage").GetString() == "transcribe");
+        Assert.Equal("failed", transcribe.GetProperty("state").GetString());
+        Assert.Contains("stage timeout of 00:00:15", transcribe.GetProperty("error").GetString());
+        Assert.StartsWith("transcribe: ran longer than the stage timeout", failed.GetProperty("error").GetString());
+        var ran = transcribe.GetProperty("finishedAt").GetDateTimeOffset() - transcribe.GetProperty("startedAt").GetDateTimeOffset();
+        Assert.InRange(ran, TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(25));
+
+        // The stage really stopped: no job is still processing (the transcription would run for most of a minute more),
+        // and the same worker process indexes the next video.
+        using var redis = await ConnectionMultiplexer.ConnectAsync(await graph.ConnectionStringAsync(ConnectionNames.Redis));
+        var monitoring = new RedisStorage(redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix }).GetMonitoringApi();
+        await Eventually.PollAsync(() => Task.FromResult(monitoring.ProcessingCount()), processing => processing == 0, "no job processing", seconds: 5);
+        var shortClip = await MediaFactory.ShotsAsync(shots: 2, shotSeconds: 2);
+        var next = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(shortClip, Cancellation), "short.mp4");
+        await Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/videos/{next}", Cancellation),
+            video => video.GetProperty("state").GetString() == "indexed", "the next video indexed", seconds: 60);
+        Assert.Equal(workerPid, await graph.ServicePidAsync("worker"));
+        var stillFailed = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{slow}", Cancellation);
+        Assert.Equal("failed", stillFailed.GetProperty("state").GetString());
+        Assert.Equal(0, stillFailed.GetProperty("stages").EnumerateArray().Count(s => s.GetProperty("state").GetString() == "running"));
+    }
+}
