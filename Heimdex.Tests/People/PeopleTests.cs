@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Numerics.Tensors;
 using System.Text;
 using System.Text.Json;
+using Hangfire;
+using Heimdex.Shared.People;
 using Heimdex.Worker.People;
 using Heimdex.Tests.Pipeline;
 using Heimdex.Tests.Uploads;
@@ -184,6 +186,24 @@ public sealed class PeopleTests(HeimdexGraph graph)
         await Task.Delay(TimeSpan.FromSeconds(5), Cancellation); // two more sweeps
         Assert.Equal(jobsBefore, PhotoJobs(photo));
         Assert.Equal("failed", (await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation)).GetProperty("photos")[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Matching_that_did_not_finish_after_a_photo_was_saved_ready_is_done_when_its_job_is_retried()
+    {
+        using var owner = graph.Client(await graph.CreateUserAsync($"rematch-{Guid.NewGuid():N}"));
+        var video = await IndexAsync(owner, await MediaFactory.SlideshowAsync([Face("obama_3.jpg")], 2), "one face");
+        var person = await CreatePersonAsync(owner, "Barack Obama");
+        await AddPhotoAsync(owner, person, Face("obama_1.jpg"));
+        var photo = (await WaitForPhotosAsync(owner, person)).GetProperty("photos")[0].GetProperty("id").GetGuid();
+        await WaitForScenesAsync(owner, video, scenes => MatchedAt(scenes, 1, person) > 0, "the person matched");
+
+        // As if the match had failed after the photo was saved ready: the faces are nobody's, and Hangfire retries the job.
+        await graph.ExecuteSqlAsync("UPDATE \"Faces\" SET \"PersonId\" = NULL WHERE \"PersonId\" = $1", person);
+        Assert.Equal(0, MatchedAt(await ScenesAsync(owner, video), 1, person));
+        new BackgroundJobClient(graph.Jobs).Enqueue<IPeopleJobs>(jobs => jobs.ProcessPhotoAsync(photo, CancellationToken.None));
+
+        await WaitForScenesAsync(owner, video, scenes => MatchedAt(scenes, 1, person) > 0, "the person matched again by the retried job");
     }
 
     /// <summary>Puts a photo in <paramref name="state"/> an hour ago, with no face, and waits for the watchdog to bring it to <paramref name="until"/>.</summary>

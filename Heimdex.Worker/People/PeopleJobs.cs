@@ -34,9 +34,17 @@ public sealed class PeopleJobs(
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
         var photo = await db.PersonPhotos.FirstOrDefaultAsync(p => p.Id == photoId, cancellationToken);
         activity?.SetTag(HeimdexTelemetry.PersonId, photo?.PersonId);
-        if (photo is null || photo.State is PhotoState.Ready or PhotoState.Failed)
+        if (photo is null || photo.State is PhotoState.Failed)
         {
             return; // deleted since, or a duplicate delivery of finished work
+        }
+
+        if (photo.State is PhotoState.Ready)
+        {
+            // Saved ready, but matching the owner's videos did not finish (this is the job's retry, or a redelivery):
+            // matching again is harmless, and leaving it undone would leave the person missing from videos.
+            await RefreshAsync(db, photo.PersonId, cancellationToken);
+            return;
         }
 
         if (GiveUpIfAttemptsSpent(photo, pipeline.Value.MaxAttempts, time.GetUtcNow()))

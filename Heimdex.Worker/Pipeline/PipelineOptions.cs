@@ -45,6 +45,33 @@ public sealed class PipelineOptions
 
     public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>The largest picture a video may have, in pixels (default 8K: 8192 × 4320); larger ones fail validation.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxVideoPixels { get; set; } = 8192L * 4320;
+
+    /// <summary>
+    /// The most decoding a video may ask for: width × height × duration in seconds (default 4K for 12 hours). Every
+    /// picture stage decodes the whole video, so this bounds each stage's work; larger videos fail validation.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxVideoPixelSeconds { get; set; } = 3840L * 2160 * 12 * 3600;
+
+    /// <summary>Why a video of this size may not be indexed, or null when it may.</summary>
+    public string? RefusalOf(int width, int height, double seconds)
+    {
+        var pixels = (long)width * height;
+        if (pixels > MaxVideoPixels)
+        {
+            return $"The video's picture is {width}×{height} ({pixels:N0} pixels); at most {MaxVideoPixels:N0} are indexed (Pipeline__MaxVideoPixels).";
+        }
+
+        var pixelSeconds = pixels * seconds;
+        return pixelSeconds > MaxVideoPixelSeconds
+            ? $"The video is {width}×{height} for {TimeSpan.FromSeconds(Math.Round(seconds)):c}: {pixelSeconds:N0} pixel-seconds to decode, more than " +
+              $"the {MaxVideoPixelSeconds:N0} allowed (Pipeline__MaxVideoPixelSeconds, e.g. 4K for 12 hours)."
+            : null;
+    }
+
     /// <summary>Shots shorter than this are merged into the one before.</summary>
     [Range(0.0, 60.0)]
     public double MinSceneSeconds { get; set; } = 0.5;

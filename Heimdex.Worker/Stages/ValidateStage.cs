@@ -3,11 +3,12 @@ using FFMpegCore.Exceptions;
 using Heimdex.Shared.Storage;
 using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace Heimdex.Worker.Stages;
 
 /// <summary>Probes the original with ffprobe and records what it is; anything that is not a readable video fails here, with the reason.</summary>
-public sealed class ValidateStage(FFmpeg ffmpeg) : IPipelineStage
+public sealed class ValidateStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
 {
     public static string StageName => "validate";
 
@@ -38,6 +39,11 @@ public sealed class ValidateStage(FFmpeg ffmpeg) : IPipelineStage
         if (video.Width <= 0 || video.Height <= 0 || analysis.Duration <= TimeSpan.Zero)
         {
             throw new PermanentStageFailure($"The video stream has no usable picture or duration ({video.Width}x{video.Height}, {analysis.Duration}).");
+        }
+
+        if (options.Value.RefusalOf(video.Width.GetValueOrDefault(), video.Height.GetValueOrDefault(), analysis.Duration.TotalSeconds) is { } tooLarge)
+        {
+            throw new PermanentStageFailure(tooLarge);
         }
 
         var record = context.Video;

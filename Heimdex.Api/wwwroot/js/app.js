@@ -13,12 +13,12 @@ let leaving = new AbortController();
 
 // Hash routes: #/, #/upload, #/videos/{id}?t=&end=, #/search?q=, #/people, #/people/{id}.
 const routes = [
-  [/^\/$/, () => renderLibrary],
-  [/^\/upload$/, () => renderUpload],
-  [/^\/videos\/([0-9a-f-]{36})$/, () => renderVideo],
-  [/^\/search$/, () => renderSearch],
-  [/^\/people$/, () => renderPeople],
-  [/^\/people\/([0-9a-f-]{36})$/, () => renderPerson],
+  [/^\/$/, renderLibrary],
+  [/^\/upload$/, renderUpload],
+  [/^\/videos\/([0-9a-f-]{36})$/, renderVideo],
+  [/^\/search$/, renderSearch],
+  [/^\/people$/, renderPeople],
+  [/^\/people\/([0-9a-f-]{36})$/, renderPerson],
 ];
 
 function current() {
@@ -44,9 +44,9 @@ async function show() {
     clear(view, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the library')));
     return;
   }
-  const id = path.match(route[0])[1];
+  const [pattern, render] = route;
   try {
-    await route[1]()(view, { id, params, signal: leaving.signal, session });
+    await render(view, { id: path.match(pattern)[1], params, signal: leaving.signal });
   } catch (error) {
     if (error.name === 'AbortError') return;
     clear(view, h('h1', {}, 'Something went wrong'), h('p', { role: 'alert' }, error.message));

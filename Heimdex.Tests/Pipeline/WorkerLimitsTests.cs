@@ -10,18 +10,22 @@ using StackExchange.Redis;
 
 namespace Heimdex.Tests.Pipeline;
 
-/// <summary>A graph whose stages may run 15 s: a longer stage is stopped by its own worker, not merely marked failed.</summary>
+/// <summary>
+/// A graph with tight limits — stages may run 15 s, videos may ask for 20 million pixel-seconds of decoding — where a
+/// stage past its time is stopped by its own worker, not merely marked failed, and a video too large is refused.
+/// </summary>
 [Collection(AppHostCollection.Name)]
-public sealed class StageTimeoutTests
+public sealed class WorkerLimitsTests
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_stage_past_its_timeout_is_stopped_the_video_fails_with_that_reason_and_the_worker_goes_on_to_the_next_video()
+    public async Task A_stage_past_its_timeout_is_stopped_and_fails_the_video_the_worker_goes_on_and_a_video_over_the_size_limit_is_refused()
     {
         await using var graph = await TestGraph.StartAsync(workerEnvironment: new Dictionary<string, string>
         {
             ["Pipeline__StageTimeout"] = "00:00:15",
+            ["Pipeline__MaxVideoPixelSeconds"] = "20000000",
             // Only the worker's own timeout may stop the stage here, not the watchdog's sweep.
             ["Pipeline__WatchdogInterval"] = "01:00:00",
         });
@@ -57,5 +61,12 @@ public sealed class StageTimeoutTests
         var stillFailed = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{slow}", Cancellation);
         Assert.Equal("failed", stillFailed.GetProperty("state").GetString());
         Assert.Equal(0, stillFailed.GetProperty("stages").EnumerateArray().Count(s => s.GetProperty("state").GetString() == "running"));
+
+        // 1280×720 for 24 s is 22 million pixel-seconds: refused at validation, saying why.
+        var large = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), "large.mp4");
+        var refused = await Eventually.PollAsync(() => client.GetFromJsonAsync<JsonElement>($"/api/videos/{large}", Cancellation),
+            video => video.GetProperty("state").GetString() == "failed", "the large video refused", seconds: 60);
+        Assert.StartsWith("validate: The video is 1280×720 for 00:00:24", refused.GetProperty("error").GetString());
+        Assert.Contains("Pipeline__MaxVideoPixelSeconds", refused.GetProperty("error").GetString());
     }
 }
