@@ -11,6 +11,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
+      dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
               default media: ../shared/media/video)
@@ -21,6 +22,7 @@ const string Usage = """
               of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
     web       each page of the web app in Chromium on a library of that many videos: p50/p95 until interactive and
               until its content is shown (needs Debian's chromium)
+    queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -69,6 +71,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "web":
         await new WebBenchmark(dataDirectory, videoCount, chromium).RunAsync();
+        return 0;
+    case "queue":
+        await new QueueBenchmark(dataDirectory, args.Contains("--videos") ? videoCount : 10).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();
