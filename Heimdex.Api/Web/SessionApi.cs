@@ -46,14 +46,7 @@ public static class SessionApi
                 statusCode: StatusCodes.Status401Unauthorized, title: "Sign-in failed");
         }
 
-        http.Response.Cookies.Append(CookieName, presented, new CookieOptions
-        {
-            HttpOnly = true,
-            SameSite = SameSiteMode.Strict,
-            Secure = http.Request.IsHttps,
-            Path = "/",
-            IsEssential = true,
-        });
+        http.Response.Cookies.Append(CookieName, presented, SessionCookie(http.Request));
         return TypedResults.Ok(new SessionResponse(true, key.UserId, key.User!.Name, key.User.IsAdmin));
     }
 
@@ -62,9 +55,13 @@ public static class SessionApi
             ? new SessionResponse(true, user.UserId(), user.Identity.Name, user.IsInRole(ApiKeyAuthenticationHandler.AdminPolicy))
             : new SessionResponse(false));
 
-    private static NoContent SignOut(HttpResponse response)
+    private static NoContent SignOut(HttpContext http)
     {
-        response.Cookies.Delete(CookieName, new CookieOptions { Path = "/", SameSite = SameSiteMode.Strict, HttpOnly = true });
+        http.Response.Cookies.Delete(CookieName, SessionCookie(http.Request));
         return TypedResults.NoContent();
     }
+
+    /// <summary>No expiry: the cookie lasts as long as the browser session.</summary>
+    private static CookieOptions SessionCookie(HttpRequest request) =>
+        new() { HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = request.IsHttps, Path = "/", IsEssential = true };
 }

@@ -21,13 +21,18 @@ public static class WebApp
     /// <summary>What the web app needs that is not in the build: the tus client's package in the model cache.</summary>
     public static IEnumerable<string> FindProblems(ModelOptions options)
     {
-        var tusClient = ModelPackage.TusClient.FileIn(options.CacheDirectory, TusClientFile);
-        if (!File.Exists(tusClient))
+        try
         {
-            yield return $"the web app's upload client {tusClient}: {ModelPackage.TusClient.Spec} is not installed in the model cache " +
-                         $"{options.CacheDirectory}. Run `dotnet run --project Heimdex.AppHost -- --install` (or set {ModelPackage.CacheDirectoryVariable}).";
+            TusClientIn(options);
+            return [];
+        }
+        catch (ModelMissingException missing)
+        {
+            return [missing.Message];
         }
     }
+
+    private static string TusClientIn(ModelOptions options) => options.RequireFile(ModelPackage.TusClient, TusClientFile);
 
     /// <summary>Before authentication: the pages themselves hold nothing private; everything they show comes from the API.</summary>
     public static WebApplication UseWebApp(this WebApplication app)
@@ -51,7 +56,7 @@ public static class WebApp
         app.MapGet(TusClientPath, (IOptions<ModelOptions> options, HttpResponse response) =>
             {
                 response.Headers.CacheControl = "public, max-age=86400";
-                return TypedResults.PhysicalFile(ModelPackage.TusClient.FileIn(options.Value.CacheDirectory, TusClientFile), "text/javascript");
+                return TypedResults.PhysicalFile(TusClientIn(options.Value), "text/javascript");
             })
             .AllowAnonymous().ExcludeFromDescription();
         app.MapGroup("/api/session").WithTags("Web sign-in").MapSessionApi();

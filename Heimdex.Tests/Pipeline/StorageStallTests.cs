@@ -43,12 +43,11 @@ public sealed class StorageStallTests
         Assert.False(StorageReadErrors.Describe(await ProbeErrorAsync(unreadable.Url)));
     }
 
-    /// <summary>What ffprobe said, through FFMpegCore as the validate stage calls it, about a URL it could not probe.</summary>
+    /// <summary>What ffprobe said, run as the validate stage runs it, about a URL it could not probe.</summary>
     private static async Task<string> ProbeErrorAsync(string url)
     {
         var ffmpeg = new FFmpeg(Options.Create(new PipelineOptions { StorageReadTimeout = TimeSpan.FromSeconds(5) }));
-        var error = await Assert.ThrowsAnyAsync<FFMpegCore.Exceptions.FFMpegException>(() => FFMpegCore.FFProbe.AnalyseAsync(new Uri(url),
-            cancellationToken: TestContext.Current.CancellationToken, customArguments: string.Join(' ', ffmpeg.ReadTimeoutOption)));
+        var error = await Assert.ThrowsAnyAsync<FFMpegCore.Exceptions.FFMpegException>(() => ffmpeg.ProbeAsync(new Uri(url), TestContext.Current.CancellationToken));
         return error.Message;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FFMpegCore;
 using System.Diagnostics;
 using Heimdex.Worker.Pipeline;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,12 @@ public sealed class FFmpeg(IOptions<PipelineOptions> options)
     public string FFprobePath => options.Value.FFprobePath;
 
     /// <summary>ffmpeg's and ffprobe's input option for network reads: microseconds without progress before a read fails.</summary>
-    public string[] ReadTimeoutOption => ["-rw_timeout", ((long)options.Value.StorageReadTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)];
+    private string[] ReadTimeoutOption => ["-rw_timeout", ((long)options.Value.StorageReadTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)];
+
+    /// <summary>ffprobe's analysis of a (storage) URL, read with the same I/O timeout as ffmpeg's inputs.</summary>
+    public Task<IMediaAnalysis> ProbeAsync(Uri input, CancellationToken cancellationToken) =>
+        FFProbe.AnalyseAsync(input, new FFOptions { BinaryFolder = Path.GetDirectoryName(FFprobePath) ?? "" }, cancellationToken: cancellationToken,
+            customArguments: string.Join(' ', ReadTimeoutOption));
 
     private IEnumerable<string> WithReadTimeouts(IReadOnlyList<string> arguments)
     {

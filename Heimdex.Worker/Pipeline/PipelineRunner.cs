@@ -246,9 +246,8 @@ public sealed class PipelineRunner(
             return "the video has failed; reprocess it, or requeue its failed job, to resume";
         }
 
-        var unfinished = registry.Names.TakeWhile(name => name != run.Stage)
-            .FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
-        return unfinished is null ? null : $"{unfinished}, which it depends on, has not succeeded";
+        // This stage is unfinished itself, so the first unfinished one is either it or one it depends on.
+        return FirstUnfinished(video) is { } unfinished && unfinished != run.Stage ? $"{unfinished}, which it depends on, has not succeeded" : null;
     }
 
     private string? FirstUnfinished(Video video) =>

@@ -19,9 +19,7 @@ public sealed class ValidateStage(FFmpeg ffmpeg, IOptions<PipelineOptions> optio
         IMediaAnalysis analysis;
         try
         {
-            analysis = await FFProbe.AnalyseAsync(new Uri(await context.OriginalUrlAsync()),
-                new FFOptions { BinaryFolder = Path.GetDirectoryName(ffmpeg.FFprobePath) ?? "" }, cancellationToken: cancellationToken,
-                customArguments: string.Join(' ', ffmpeg.ReadTimeoutOption));
+            analysis = await ffmpeg.ProbeAsync(new Uri(await context.OriginalUrlAsync()), cancellationToken);
         }
         catch (FFMpegException error) when (StorageReadErrors.Describe(error.Message))
         {

@@ -20,7 +20,7 @@ const string Usage = """
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
     search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
               of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
-    web       each page of the web app in Chromium on a library of that many videos: p50/p95 until interactive and
+    web       each page of the web app in Chromium on a library of that many videos: p50/p95 until its scripts ran and
               until its content is shown (needs Debian's chromium)
     queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Heimdex.Bench;
@@ -33,6 +34,15 @@ public sealed record RunningGraph(Uri Api, int ApiPid, JsonElement ConnectionStr
     }
 
     public string ConnectionString(string name) => ConnectionStrings.GetProperty(name).GetString()!;
+
+    /// <summary>A user of the benchmark's own, named <paramref name="prefix"/> and the time, with its API key.</summary>
+    public async Task<(Guid Id, string Key)> CreateUserAsync(string prefix)
+    {
+        using var admin = Client(AdminKey);
+        using var created = await admin.PostAsJsonAsync("/api/users", new { name = $"{prefix}-{DateTime.UtcNow:yyyyMMddHHmmss}" });
+        var key = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key");
+        return (key.GetProperty("userId").GetGuid(), key.GetProperty("key").GetString()!);
+    }
 
     public HttpClient Client(string apiKey) =>
         new() { BaseAddress = Api, Timeout = Timeout.InfiniteTimeSpan, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", apiKey) } };

@@ -34,10 +34,8 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
     {
         var graph = await RunningGraph.LoadAsync(dataDirectory);
         using var admin = graph.Client(graph.AdminKey);
-        using var created = await admin.PostAsJsonAsync("/api/users", new { name = $"bench-{DateTime.UtcNow:yyyyMMddHHmmss}" });
-        var user = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key");
-        var userId = user.GetProperty("userId").GetGuid();
-        using var client = graph.Client(user.GetProperty("key").GetString()!);
+        var (userId, key) = await graph.CreateUserAsync("bench");
+        using var client = graph.Client(key);
 
         await using var dataSource = NpgsqlDataSource.Create(graph.ConnectionString(ConnectionNames.Database));
         var database = new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql(dataSource).Options;

@@ -26,10 +26,7 @@ public sealed class WebBenchmark(string dataDirectory, int videoCount, string ch
     public async Task RunAsync()
     {
         var graph = await RunningGraph.LoadAsync(dataDirectory);
-        using var admin = graph.Client(graph.AdminKey);
-        using var created = await admin.PostAsJsonAsync("/api/users", new { name = $"bench-web-{DateTime.UtcNow:yyyyMMddHHmmss}" });
-        var user = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key");
-        var userId = user.GetProperty("userId").GetGuid();
+        var (userId, key) = await graph.CreateUserAsync("bench-web");
         await using var dataSource = NpgsqlDataSource.Create(graph.ConnectionString(ConnectionNames.Database));
         var database = new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql(dataSource).Options;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(graph.ConnectionString(ConnectionNames.Redis));
@@ -50,7 +47,7 @@ public sealed class WebBenchmark(string dataDirectory, int videoCount, string ch
             });
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = graph.Api.ToString(), ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
             await page.GotoAsync("/");
-            await page.GetByLabel("API key").FillAsync(user.GetProperty("key").GetString()!);
+            await page.GetByLabel("API key").FillAsync(key);
             await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
             await page.Locator(".card.video").First.WaitForAsync();
 
