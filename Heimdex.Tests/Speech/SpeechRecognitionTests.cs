@@ -31,6 +31,20 @@ public sealed class SpeechRecognitionTests
     }
 
     [Fact]
+    public async Task A_recordings_transcript_does_not_depend_on_what_the_recogniser_heard_before()
+    {
+        using var jfk = WavFile.Open(await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "jfk.wav")));
+        using var other = WavFile.Open(await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "OSR_us_000_0034_8k.wav")));
+        string Heard(WavFile audio) => string.Join(' ', Transcriber.Transcribe(audio, Pocketsphinx.Value, TestContext.Current.CancellationToken).Select(s => s.Text));
+
+        var first = Heard(jfk);
+        Heard(other);
+
+        Assert.Equal(first, Heard(jfk));
+        Assert.Contains("what you can do for your country", first);
+    }
+
+    [Fact]
     public async Task Voice_activity_splits_at_pauses_and_finds_nothing_in_silence()
     {
         // 1 s silence, 1.5 s of noise, 1 s silence, 1 s of noise, 1 s silence.

@@ -64,6 +64,9 @@ public sealed unsafe class WhisperRecognizer : ISpeechRecognizer, IDisposable
 
     public string Name { get; }
 
+    /// <summary>whisper.cpp keeps nothing from one call to the next, so every recording shares the loaded model.</summary>
+    public ISpeechSession StartRecording() => new Session(this);
+
     public IReadOnlyList<RecognizedSegment> Recognize(short[] samples, CancellationToken cancellationToken)
     {
         var audio = new float[samples.Length];
@@ -128,6 +131,15 @@ public sealed unsafe class WhisperRecognizer : ISpeechRecognizer, IDisposable
         }
 
         NativeLibrary.Free(_library);
+    }
+
+    private sealed class Session(WhisperRecognizer model) : ISpeechSession
+    {
+        public IReadOnlyList<RecognizedSegment> Recognize(short[] samples, CancellationToken cancellationToken) => model.Recognize(samples, cancellationToken);
+
+        public void Dispose()
+        {
+        }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]

@@ -40,9 +40,10 @@ public sealed class TranscribeStage(LoadedModel<ISpeechRecognizer> recognizer) :
         var stored = await context.Db.TranscriptSegments.Where(s => s.VideoId == video.Id)
             .GroupBy(s => s.VideoId).Select(g => new { Count = g.Count(), End = g.Max(s => s.EndSeconds) }).SingleOrDefaultAsync(cancellationToken);
         var nextIndex = stored?.Count ?? 0;
+        using var session = recognizer.Value.StartRecording();
         foreach (var region in regions.Where(r => stored is null || r.StartSeconds >= stored.End))
         {
-            var segments = Transcriber.Recognize(audio, region, recognizer.Value, cancellationToken);
+            var segments = Transcriber.Recognize(audio, region, session, cancellationToken);
             context.Db.TranscriptSegments.AddRange(segments.Select(segment => new TranscriptSegment
             {
                 VideoId = video.Id,
