@@ -21,7 +21,7 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
         var expectedFrames = Math.Max(1, (int)Math.Round((video.DurationSeconds ?? 0) * frameRate));
         var width = options.Value.ShotDetectionWidth;
         var height = Math.Max(2, (int)Math.Round(width * (double)(video.Height ?? 9) / (video.Width ?? 16) / 2) * 2);
-        var detector = new ShotDetector(width, height, new ShotDetector.Settings());
+        var detector = new ShotDetector(width, height, frameRate, new ShotDetector.Settings());
 
         await ffmpeg.RunAsync(
             ShotDetector.DecodeArguments(await context.OriginalUrlAsync(), width, height),
