@@ -42,12 +42,13 @@ public sealed class ApiExamples : IOpenApiOperationTransformer
     private static readonly Dictionary<string, (object? Request, object? Response)> Examples = new()
     {
         ["SearchScenes"] = (null, new SearchResponse("ask not what your country", [new SearchHit(VideoId, "Inaugural address",
-            Guid.Parse("01a20974-9000-7000-8000-000000000001"), 1, 5.5, 11.0, new SearchScore(0.0489, 0.0164, 0.0161, 0.0164),
+            Guid.Parse("01a20974-9000-7000-8000-000000000001"), 1, 5.5, 11.0,
+            new SearchScore(0.0489, 0.0164, 0.0161, 0.0164) { MatchedWords = ["ask", "country"], CorrectedWords = [], Similarity = 0.6412 },
             "and so my fellow americans ask not what your <mark>country</mark> can do for you", $"/api/videos/{VideoId}/scenes/1/thumbnail",
-            $"/api/videos/{VideoId}/stream#t=5.5,11")], "MjA6YjJmNDQ4N2U1ZDAzNjE2Yg")),
+            $"/api/videos/{VideoId}/stream#t=7.2,11", 7.2, new SpokenMatch(7.2, 10.9, "ask not what your country can do for you"))], "MjA6YjJmNDQ4N2U1ZDAzNjE2Yg")),
         ["SearchScenesByImage"] = (null, new ImageSearchResponse("portrait.jpg", 1, [new SearchHit(VideoId, "Lecture 3: optimisation",
             Guid.Parse("01a20974-9000-7000-8000-000000000001"), 2, 12.4, 19.0, new SearchScore(0.0328, null, null, null, 0.91, 0.62),
-            "Lecture 3: optimisation", $"/api/videos/{VideoId}/scenes/2/thumbnail", $"/api/videos/{VideoId}/stream#t=12.4,19")])),
+            "Lecture 3: optimisation", $"/api/videos/{VideoId}/scenes/2/thumbnail", $"/api/videos/{VideoId}/stream#t=12.4,19", 12.4, null)])),
         ["SearchIndexStatus"] = (null, new SearchIndexStatus(true, 220_000, 220_000, 0, new VectorIndexStatus(61_000, 3, 1, 0, 1),
             new VectorIndexStatus(150_000, 3, 1, 0, 2), new VectorIndexStatus(9_000, 3, 0, 0, 0))),
         ["CreatePerson"] = (new PersonRequest("Ada Lovelace"), Person with { Searchable = false, Photos = [] }),

@@ -47,6 +47,7 @@ builder.Services
     .AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value))
     .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value));
 builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<SceneIndexes>();
 builder.Services.AddSingleton<SceneIndexLoader>();
 builder.Services.AddHostedService(services => services.GetRequiredService<SceneIndexLoader>());

@@ -44,7 +44,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         [
             new(indexes.Text, (db, video) =>
                 from e in db.SceneEmbeddings
-                where e.Space == SentenceEncoder.Space && (video == null || e.VideoId == video)
+                where e.Space.StartsWith(SentenceEncoder.Space) && (video == null || e.VideoId == video)
                 join v in db.Videos on e.VideoId equals v.Id
                 select new VectorRow(v.OwnerId, e.VideoId, e.SceneId, e.Vector)),
             new(indexes.Visual, (db, video) =>

@@ -20,13 +20,30 @@ namespace Heimdex.Api.Search;
 
 /// <summary>
 /// A hit's score: the reciprocal-rank-fused total and, per ranking, what it contributed to the total (text search) or
-/// the similarity it found (image search: visual, face); null where that ranking did not find the scene.
+/// the similarity it found (image search: visual, face); null where that ranking did not find the scene. Text search
+/// also says why and how strongly: the query's words the scene holds, the typed words corrected to words it holds
+/// ("contry → country"), and the cosine similarity of the query's meaning to the scene's.
 /// </summary>
-public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic, double? Visual = null, double? Face = null);
+public sealed record SearchScore(double Total, double? Lexical, double? Fuzzy, double? Semantic, double? Visual = null, double? Face = null)
+{
+    public IReadOnlyList<string>? MatchedWords { get; init; }
 
+    public IReadOnlyList<string>? CorrectedWords { get; init; }
+
+    public double? Similarity { get; init; }
+}
+
+/// <summary>What was said in a hit's scene with the query's words, and when.</summary>
+public sealed record SpokenMatch(double StartSeconds, double EndSeconds, string Text);
+
+/// <summary>
+/// A scene that matched. <c>PlayFromSeconds</c> is where its <c>PlaybackUrl</c> starts: the first transcript segment
+/// in the scene that says the query's words (<c>Spoken</c>), else where on-screen text with them first shows in the
+/// scene, else the scene's start; playback ends with the scene.
+/// </summary>
 public sealed record SearchHit(
     Guid VideoId, string VideoTitle, Guid SceneId, int SceneIndex, double StartSeconds, double EndSeconds,
-    SearchScore Score, string Snippet, string? ThumbnailUrl, string PlaybackUrl);
+    SearchScore Score, string Snippet, string? ThumbnailUrl, string PlaybackUrl, double PlayFromSeconds, SpokenMatch? Spoken);
 
 public sealed record SearchResponse(string Query, IReadOnlyList<SearchHit> Hits, string? NextCursor);
 
@@ -58,7 +75,7 @@ public static class SearchApi
     /// <summary>Visual descriptors this alike are the same or a near-duplicate picture (re-encoded, resized, re-coloured).</summary>
     public const float MinVisualSimilarity = 0.85f;
 
-    public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, SceneIndexLoader Loader, LoadedModel<SentenceEncoder> Encoder);
+    public sealed record SearchServices(HeimdexDbContext Db, SceneIndexes Indexes, SceneIndexLoader Loader, LoadedModel<SentenceEncoder> Encoder, IOptions<SearchOptions> Options);
 
     public sealed record ImageSearchServices(HeimdexDbContext Db, SceneIndexes Indexes, SceneIndexLoader Loader, LoadedModel<FaceAnalyzer> Faces, IOptions<PeopleOptions> People);
 
@@ -67,7 +84,8 @@ public static class SearchApi
     /// <summary>A candidate of one ranking (0 words, 1 near spellings, 2 meaning) within the search's scope.</summary>
     private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
-    private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet);
+    private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
+        string[] MatchedWords, string[] CorrectedWords, double? SpokenStart, double? SpokenEnd, string? SpokenText, double? ShownStart);
 
     public static RouteGroupBuilder MapSearchApi(this RouteGroupBuilder search)
     {
@@ -78,8 +96,13 @@ public static class SearchApi
                              "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
-                             "`playbackUrl` plays exactly that scene (a media fragment on the ranged stream); its `snippet` is HTML whose only " +
-                             "elements are `<mark>` around the matched words, all other text escaped. While the API is " +
+                             "`playbackUrl` plays that scene from `playFromSeconds` to its end (a media fragment on the ranged stream): from the " +
+                             "first transcript segment that says the query's words (`spoken`), else where on-screen text with them first shows, " +
+                             "else the scene's start; its `snippet` is HTML whose only " +
+                             "elements are `<mark>` around the matched words, all other text escaped. Its `score` says why it matched: " +
+                             "`matchedWords` (the query's words the scene holds), `correctedWords` (typed words corrected to words it holds), " +
+                             "`similarity` (cosine of the query's meaning to the scene's); a scene found by meaning alone is returned only at " +
+                             "or above `Search__MinSemanticSimilarity`, so a query about nothing in the library finds nothing. While the API is " +
                              "still loading its vector indexes search answers 503 with `Retry-After`.")
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         search.MapGet("status", (SceneIndexLoader loader) => TypedResults.Ok(loader.Status))
@@ -210,12 +233,17 @@ public static class SearchApi
         List<Ranked> RankedBy(int ranking) =>
             [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
         var inScope = candidates.Where(c => c.Ranking == 2).Select(c => c.SceneId).ToHashSet();
-        var semantic = nearest.Where(hit => inScope.Contains(hit.SceneId)).Take(CandidatesPerRanking)
-            .Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
+        // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
+        var similarity = nearest.GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => (double)scene.Max(hit => hit.Similarity));
+        var semantic = nearest.Where(hit => inScope.Contains(hit.SceneId) && hit.Similarity >= services.Options.Value.MinSemanticSimilarity)
+            .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
         var fused = Fuse(RankedBy(0), RankedBy(1), semantic)
-            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2]))).ToList();
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
+            {
+                Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
+            })).ToList();
         var page = fused.Skip(offset).Take(limit).ToList();
-        var hits = await HitsAsync(db, owner, anyWord, page, cancellationToken);
+        var hits = await HitsAsync(db, owner, query, anyWord, page, cancellationToken);
         timing.Mark("hits");
         response.Headers["Server-Timing"] = timing.ToString();
         var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
@@ -277,7 +305,7 @@ public static class SearchApi
             .Select(hit => (hit.SceneId, new SearchScore(hit.Total, null, null, null,
                 visualSimilarity.TryGetValue(hit.SceneId, out var v) ? v : null, faceSimilarity.TryGetValue(hit.SceneId, out var f) ? f : null)))
             .ToList();
-        return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, "", page, cancellationToken)));
+        return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, "", "", page, cancellationToken)));
     }
 
     /// <summary>Until the vector indexes are loaded a search would silently miss scenes: it is refused, saying how far loading is.</summary>
@@ -301,25 +329,55 @@ public static class SearchApi
     private const string HeadlineOptions =
         $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
 
-    /// <summary>A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), thumbnail and playback URLs.</summary>
+    /// <summary>
+    /// A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), the words of
+    /// <paramref name="query"/> each scene holds and the corrections of typed words it holds, thumbnail and playback URLs.
+    /// </summary>
     private static async Task<List<SearchHit>> HitsAsync(
-        HeimdexDbContext db, Guid owner, string anyWord, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
+        HeimdexDbContext db, Guid owner, string query, string anyWord, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
     {
         var pageIds = page.Select(p => p.SceneId).ToArray();
         var details = (await db.Database.SqlQuery<Detail>($"""
+            WITH typed AS (
+                SELECT DISTINCT word FROM regexp_split_to_table(lower({query}), {SceneDocuments.WordPattern}) AS word
+                WHERE length(word) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
+                  AND plainto_tsquery('english', word)::text <> ''),
+            corrections AS (
+                SELECT typed.word AS typed, near."Word" AS word
+                FROM typed CROSS JOIN LATERAL (
+                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
+                    ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
+                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
             SELECT s."Id" AS "SceneId", s."VideoId", v."Title", s."Index" AS "SceneIndex", s."StartSeconds", s."EndSeconds", s."ThumbnailKey",
                    coalesce(nullif(ts_headline('english', coalesce(s."SearchText", ''), to_tsquery('english', {anyWord}),
-                       {HeadlineOptions}), ''), v."Title") AS "Snippet"
+                       {HeadlineOptions}), ''), v."Title") AS "Snippet",
+                   ARRAY(SELECT word FROM typed WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY word) AS "MatchedWords",
+                   ARRAY(SELECT typed || ' → ' || word FROM corrections WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY 1) AS "CorrectedWords",
+                   spoken."StartSeconds" AS "SpokenStart", spoken."EndSeconds" AS "SpokenEnd", spoken."Text" AS "SpokenText",
+                   shown."StartSeconds" AS "ShownStart"
             FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
+            LEFT JOIN LATERAL (
+                SELECT t."StartSeconds", t."EndSeconds", t."Text" FROM "TranscriptSegments" t
+                WHERE t."VideoId" = s."VideoId" AND t."EndSeconds" > s."StartSeconds" AND t."StartSeconds" < s."EndSeconds"
+                  AND to_tsvector('english', t."Text") @@ to_tsquery('english', {anyWord})
+                ORDER BY t."StartSeconds" LIMIT 1) spoken ON true
+            LEFT JOIN LATERAL (
+                SELECT greatest(o."StartSeconds", s."StartSeconds") AS "StartSeconds" FROM "OnScreenTexts" o
+                WHERE o."VideoId" = s."VideoId" AND o."EndSeconds" > s."StartSeconds" AND o."StartSeconds" < s."EndSeconds"
+                  AND to_tsvector('english', o."Text") @@ to_tsquery('english', {anyWord})
+                ORDER BY o."StartSeconds" LIMIT 1) shown ON true
             WHERE s."Id" = ANY({pageIds}) AND v."OwnerId" = {owner}
             """).ToListAsync(cancellationToken)).ToDictionary(d => d.SceneId);
         return [.. page.Where(p => details.ContainsKey(p.SceneId)).Select(p =>
         {
             var d = details[p.SceneId];
-            var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={d.StartSeconds:0.###},{d.EndSeconds:0.###}");
-            return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, p.Score, Snippets.Html(d.Snippet),
+            var spoken = d is { SpokenStart: { } start, SpokenEnd: { } end, SpokenText: { } text } ? new SpokenMatch(start, end, text) : null;
+            var playFrom = Math.Clamp(spoken?.StartSeconds ?? d.ShownStart ?? d.StartSeconds, d.StartSeconds, d.EndSeconds);
+            var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={playFrom:0.###},{d.EndSeconds:0.###}");
+            var score = query.Length == 0 ? p.Score : p.Score with { MatchedWords = d.MatchedWords, CorrectedWords = d.CorrectedWords };
+            return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, score, Snippets.Html(d.Snippet),
                 d.ThumbnailKey is null ? null : $"/api/videos/{d.VideoId}/scenes/{d.SceneIndex}/thumbnail",
-                $"/api/videos/{d.VideoId}/stream{fragment}");
+                $"/api/videos/{d.VideoId}/stream{fragment}", playFrom, spoken);
         })];
     }
 

@@ -14,8 +14,17 @@ namespace Heimdex.Shared.Embeddings;
 /// </summary>
 public sealed class SentenceEncoder
 {
-    /// <summary>The embedding space scene and query vectors share.</summary>
+    /// <summary>
+    /// The embedding space scene and query vectors share. A scene's vector of everything shown and said has this
+    /// space; when it both shows and says something, the shown text and the spoken words have a vector each too, in
+    /// this space followed by <c>/shown</c> and <c>/said</c>: a slide's title is not drowned by unrelated speech.
+    /// All of them start with <see cref="Space"/>.
+    /// </summary>
     public const string Space = "text:all-MiniLM-L6-v2";
+
+    public const string ShownSpace = Space + "/shown";
+
+    public const string SaidSpace = Space + "/said";
 
     public const int Dimensions = 384;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Heimdex.Shared.Search;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Heimdex.Tests.Pipeline;
@@ -57,9 +58,16 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.Contains(said, s => s.GetProperty("startSeconds").GetDouble() < top.GetProperty("endSeconds").GetDouble()
                                    && s.GetProperty("endSeconds").GetDouble() > top.GetProperty("startSeconds").GetDouble());
         Assert.Equal(JsonValueKind.Number, top.GetProperty("score").GetProperty("lexical").ValueKind);
+        Assert.Contains("country", top.GetProperty("score").GetProperty("matchedWords").EnumerateArray().Select(w => w.GetString()));
         Assert.Contains("<mark>", top.GetProperty("snippet").GetString());
         Assert.DoesNotContain(Heimdex.Api.Search.Snippets.StartSelector, top.GetProperty("snippet").GetString());
-        Assert.EndsWith(FormattableString.Invariant($"#t={top.GetProperty("startSeconds").GetDouble():0.###},{top.GetProperty("endSeconds").GetDouble():0.###}"),
+        // It plays from the segment that says the words, not from the scene's start, to the scene's end.
+        var spoken = top.GetProperty("spoken");
+        Assert.Contains("country", spoken.GetProperty("text").GetString());
+        var playFrom = top.GetProperty("playFromSeconds").GetDouble();
+        Assert.Equal(Math.Max(spoken.GetProperty("startSeconds").GetDouble(), top.GetProperty("startSeconds").GetDouble()), playFrom, 3);
+        Assert.Contains(said, s => Math.Abs(s.GetProperty("startSeconds").GetDouble() - spoken.GetProperty("startSeconds").GetDouble()) < 0.001);
+        Assert.EndsWith(FormattableString.Invariant($"#t={playFrom:0.###},{top.GetProperty("endSeconds").GetDouble():0.###}"),
             top.GetProperty("playbackUrl").GetString());
         using var playback = await alice.GetAsync(top.GetProperty("playbackUrl").GetString()!.Split('#')[0], Cancellation);
         Assert.Equal(HttpStatusCode.OK, playback.StatusCode);
@@ -82,20 +90,26 @@ public sealed class SearchTests(HeimdexGraph graph)
         var typo = Hits(await SearchAsync(alice, "contry"));
         Assert.Equal(talk, typo[0].GetProperty("videoId").GetGuid());
         Assert.Equal(JsonValueKind.Number, typo[0].GetProperty("score").GetProperty("fuzzy").ValueKind);
+        Assert.Contains("contry → country", typo[0].GetProperty("score").GetProperty("correctedWords").EnumerateArray().Select(w => w.GetString()));
 
-        // Meaning without a shared word: the optimisation slide first, among three videos.
+        // Meaning without a shared word: the optimisation slide, with how alike it is; the baking class is no match.
         var meaning = Hits(await SearchAsync(alice, "optimizing the loss function"));
         Assert.Equal(talk, meaning[0].GetProperty("videoId").GetGuid());
         Assert.Equal(0, meaning[0].GetProperty("sceneIndex").GetInt32());
-        Assert.Contains(meaning, h => h.GetProperty("videoId").GetGuid() == cake || h.GetProperty("videoId").GetGuid() == deer);
+        Assert.InRange(meaning[0].GetProperty("score").GetProperty("similarity").GetDouble(), SearchOptions.DefaultMinSemanticSimilarity, 1);
+        Assert.Empty(meaning[0].GetProperty("score").GetProperty("matchedWords").EnumerateArray());
+        Assert.DoesNotContain(meaning, h => h.GetProperty("videoId").GetGuid() == cake);
+
+        // A topic the library does not hold finds nothing, rather than the least unlike scenes.
+        Assert.Empty(Hits(await SearchAsync(alice, "volcanic eruptions and lava flows")));
 
         // Another user's videos never appear, and theirs never appear to us.
         Assert.DoesNotContain(Hits(await SearchAsync(bob, "ask not what your country can do")), h => h.GetProperty("videoId").GetGuid() != bobs);
         Assert.DoesNotContain(Hits(await SearchAsync(alice, "forest footage")), h => h.GetProperty("videoId").GetGuid() == bobs);
 
         // Pages follow the cursor without repeating a scene; videoId narrows to one video.
-        var first = await SearchAsync(alice, "optimizing the loss function", "&limit=2");
-        var second = await SearchAsync(alice, "optimizing the loss function", $"&limit=2&cursor={first.GetProperty("nextCursor").GetString()}");
+        var first = await SearchAsync(alice, "forest footage", "&limit=2");
+        var second = await SearchAsync(alice, "forest footage", $"&limit=2&cursor={first.GetProperty("nextCursor").GetString()}");
         Assert.Empty(Hits(first).Select(h => h.GetProperty("sceneId").GetGuid()).Intersect(Hits(second).Select(h => h.GetProperty("sceneId").GetGuid())));
         Assert.All(Hits(await SearchAsync(alice, "country", $"&videoId={cake}")), h => Assert.Equal(cake, h.GetProperty("videoId").GetGuid()));
 

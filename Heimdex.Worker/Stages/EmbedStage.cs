@@ -9,9 +9,10 @@ using StackExchange.Redis;
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// Makes scenes searchable: a full-text document (title, what is shown and said, description) and one sentence
-/// embedding per scene from what is said and shown during it — a scene with neither is described by the video's
-/// title and description, so every scene can be found by meaning. API processes are told to reload the video.
+/// Makes scenes searchable: a full-text document (title, what is shown and said, description) and sentence
+/// embeddings of what is shown and said during each scene (together, and each on its own when there are both, see
+/// <see cref="SentenceEncoder.Space"/>) — a scene with neither is described by the video's title and description, so
+/// every scene can be found by meaning. API processes are told to reload the video.
 /// </summary>
 public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnectionMultiplexer redis) : IPipelineStage
 {
@@ -29,21 +30,24 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnection
         for (var i = 0; i < scenes.Count; i++)
         {
             var scene = scenes[i];
-            scene.SearchText = SceneText(scene, speech, shown);
-            embeddings.Add(new SceneEmbedding
+            var (shownText, saidText) = (Shown(scene, shown), Said(scene, speech));
+            scene.SearchText = string.Join(". ", shownText.Concat(saidText));
+            SceneEmbedding Embedding(string space, string text) =>
+                new() { SceneId = scene.Id, VideoId = video.Id, Space = space, Vector = encoder.Value.Embed(text) };
+            embeddings.Add(Embedding(SentenceEncoder.Space, scene.SearchText.Length > 0
+                ? scene.SearchText
+                : string.Join(". ", new[] { video.Title, video.Description }.Where(t => !string.IsNullOrWhiteSpace(t)))));
+            if (shownText.Count > 0 && saidText.Count > 0)
             {
-                SceneId = scene.Id,
-                VideoId = video.Id,
-                Space = SentenceEncoder.Space,
-                Vector = encoder.Value.Embed(scene.SearchText.Length > 0
-                    ? scene.SearchText
-                    : string.Join(". ", new[] { video.Title, video.Description }.Where(t => !string.IsNullOrWhiteSpace(t)))),
-            });
+                embeddings.Add(Embedding(SentenceEncoder.ShownSpace, string.Join(". ", shownText)));
+                embeddings.Add(Embedding(SentenceEncoder.SaidSpace, string.Join(". ", saidText)));
+            }
+
             progress.Report((i + 1.0) / scenes.Count);
         }
 
         await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
-        await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && e.Space == SentenceEncoder.Space).ExecuteDeleteAsync(cancellationToken);
+        await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && e.Space.StartsWith(SentenceEncoder.Space)).ExecuteDeleteAsync(cancellationToken);
         context.Db.SceneEmbeddings.AddRange(embeddings);
         await context.Db.SaveChangesAsync(cancellationToken);
         await SceneDocuments.UpdateAsync(context.Db, [video.Id], cancellationToken);
@@ -52,8 +56,11 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnection
         return StageOutcome.Done();
     }
 
-    /// <summary>The lines shown and the words said while the scene is on screen.</summary>
-    public static string SceneText(Scene scene, IEnumerable<TranscriptSegment> speech, IEnumerable<OnScreenText> shown) => string.Join(". ",
-        shown.Where(t => t.StartSeconds < scene.EndSeconds && t.EndSeconds > scene.StartSeconds).Select(t => t.Text)
-            .Concat(speech.Where(s => s.StartSeconds < scene.EndSeconds && s.EndSeconds > scene.StartSeconds).Select(s => s.Text)));
+    /// <summary>The lines shown while the scene is on screen.</summary>
+    private static List<string> Shown(Scene scene, IEnumerable<OnScreenText> shown) =>
+        [.. shown.Where(t => t.StartSeconds < scene.EndSeconds && t.EndSeconds > scene.StartSeconds).Select(t => t.Text)];
+
+    /// <summary>The words said while the scene is on screen.</summary>
+    private static List<string> Said(Scene scene, IEnumerable<TranscriptSegment> speech) =>
+        [.. speech.Where(s => s.StartSeconds < scene.EndSeconds && s.EndSeconds > scene.StartSeconds).Select(s => s.Text)];
 }

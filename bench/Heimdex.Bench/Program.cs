@@ -4,19 +4,23 @@ using Heimdex.Bench;
 const string Usage = """
     Heimdex benchmarks. Start the graph first (dotnet run --project Heimdex.AppHost), then:
       dotnet run -c Release --project bench/Heimdex.Bench -- uploads [--data-dir DIR] [--size-mib N]
-      dotnet run -c Release --project bench/Heimdex.Bench -- shots [--media DIR]
+      dotnet run -c Release --project bench/Heimdex.Bench -- shots [--media DIR] [--verbose] [--keep-videos DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- speech [--audio DIR] [--whisper-model PATH]
       dotnet run -c Release --project bench/Heimdex.Bench -- embed
+      dotnet run -c Release --project bench/Heimdex.Bench -- relevance
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
-    shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet (needs no running graph;
-              default media: ../shared/media/video)
+    shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet, then on generated decks and
+              cut videos from the tuning seeds and from held-out seeds (needs no running graph; default media:
+              ../shared/media/video; --verbose lists each video's boundaries, --keep-videos reuses generated videos)
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
     embed     p50/p95 latency of the sentence encoder on search queries and on scene text
+    relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
+              the floor chosen on the tuning seeds and both it and the configured one on held-out seeds
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
     search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
               of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
@@ -24,7 +28,7 @@ const string Usage = """
               until its content is shown (needs Debian's chromium)
     queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
-    (speech and embed need the model cache: dotnet run --project Heimdex.AppHost -- --install)
+    (speech, embed and relevance need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
 
 var dataDirectory = Path.Combine(Directory.GetCurrentDirectory(), ".heimdex");
@@ -32,6 +36,7 @@ var sizeMiB = 2048L;
 var media = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "video");
 var audio = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "audio");
 string? whisperModel = null;
+string? keep = null;
 var sizes = new[] { 100_000, 1_000_000 };
 var videoCount = 1000;
 var chromium = "/usr/bin/chromium";
@@ -43,6 +48,7 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--data-dir": dataDirectory = args[++i]; break;
         case "--size-mib": sizeMiB = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--media": media = args[++i]; break;
+        case "--keep-videos": keep = args[++i]; break;
         case "--audio": audio = args[++i]; break;
         case "--whisper-model": whisperModel = args[++i]; break;
         case "--faces": faces = args[++i]; break;
@@ -58,7 +64,7 @@ switch (args.FirstOrDefault())
         await new UploadBenchmark(dataDirectory, sizeMiB * 1024 * 1024).RunAsync();
         return 0;
     case "shots":
-        await new ShotBenchmark(media).RunAsync();
+        await new ShotBenchmark(media, args.Contains("--verbose"), keep).RunAsync();
         return 0;
     case "speech":
         await new SpeechBenchmark(audio, whisperModel).RunAsync();
@@ -77,6 +83,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();
+        return 0;
+    case "relevance":
+        await new RelevanceBenchmark().RunAsync();
         return 0;
     case "embed":
         await new EmbeddingBenchmark().RunAsync();

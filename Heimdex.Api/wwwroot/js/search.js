@@ -82,21 +82,26 @@ function showHits(results, hits, heading, append = false) {
 }
 
 function hit(found) {
-  const play = `#/videos/${found.videoId}?t=${found.startSeconds}&end=${found.endSeconds}`;
+  const play = `#/videos/${found.videoId}?t=${found.playFromSeconds}&end=${found.endSeconds}`;
   return h('li', { className: 'card hit' },
-    h('a', { href: play, className: 'cover', 'aria-label': `Play ${found.videoTitle} from ${formatTime(found.startSeconds)}` }, thumbnail(found.thumbnailUrl, '')),
+    h('a', { href: play, className: 'cover', 'aria-label': `Play ${found.videoTitle} from ${formatTime(found.playFromSeconds)}` }, thumbnail(found.thumbnailUrl, '')),
     h('div', {},
       h('h3', {}, h('a', { href: play }, found.videoTitle), ' ', h('span', { className: 'meta' }, `${formatTime(found.startSeconds)}–${formatTime(found.endSeconds)}`)),
       h('p', { className: 'snippet' }, markedText(found.snippet)),
       h('p', { className: 'why' }, reasons(found.score))));
 }
 
-// Which rankings found the scene: each is a reason a person can read.
+// Which rankings found the scene, and how strongly: each is a reason a person can read.
 function reasons(score) {
+  const found = (name) => score[name] !== null && score[name] !== undefined;
   const parts = [
-    ['lexical', 'words'], ['fuzzy', 'words after typo correction'], ['semantic', 'meaning'], ['visual', 'picture'], ['face', 'face'],
-  ].filter(([name]) => score[name] !== null && score[name] !== undefined);
-  return ['Matched by ', parts.map(([, label], index) => [index ? ', ' : '', h('span', { className: 'badge' }, label)]), ` · score ${score.total.toFixed(3)}`];
+    ['lexical', () => `words: ${score.matchedWords?.join(', ') || 'some'}`],
+    ['fuzzy', () => `corrected: ${score.correctedWords?.join(', ') || 'a typo'}`],
+    ['semantic', () => `meaning: ${Math.round(score.similarity * 100)} % alike`],
+    ['visual', () => `picture: ${Math.round(score.visual * 100)} % alike`],
+    ['face', () => `face: ${Math.round(score.face * 100)} % alike`],
+  ].filter(([name]) => found(name));
+  return ['Matched by ', parts.map(([, label], index) => [index ? ', ' : '', h('span', { className: 'badge' }, label())]), ` · rank score ${score.total.toFixed(3)}`];
 }
 
 function select(name, label, anyLabel, options, params) {

@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Heimdex.Shared.Search;
+
+/// <summary>How text search decides what is a match (configuration section <c>Search</c>).</summary>
+public sealed class SearchOptions
+{
+    public const string Section = "Search";
+
+    /// <summary>
+    /// The least cosine similarity between the query's and a scene's sentence embeddings that counts as a match by
+    /// meaning. Below it a scene is not returned for its meaning alone, so a query about a topic the library does not
+    /// hold finds nothing. Calibrated with <c>bench -- relevance</c> on generated related and unrelated queries.
+    /// </summary>
+    [Range(-1.0, 1.0)]
+    public double MinSemanticSimilarity { get; set; } = DefaultMinSemanticSimilarity;
+
+    public const double DefaultMinSemanticSimilarity = 0.325;
+}
