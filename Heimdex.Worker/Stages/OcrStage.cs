@@ -67,7 +67,29 @@ public sealed class OcrStage(LoadedModel<TesseractOcr> ocr) : IPipelineStage
         return StageOutcome.Done();
     }
 
-    internal static bool IsText(TextLine line) => line.Confidence >= MinConfidence && line.Text.Count(char.IsLetterOrDigit) >= 2;
+    /// <summary>
+    /// A line worth storing: read with confidence, holding a word (three letters in a row), and mostly letters and
+    /// digits — "~ ee" or "(Go" is texture or an edge read as letters.
+    /// </summary>
+    public static bool IsText(TextLine line)
+    {
+        var visible = line.Text.Count(c => !char.IsWhiteSpace(c));
+        return line.Confidence >= MinConfidence
+               && line.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Any(word => LongestLetterRun(word) >= 3)
+               && line.Text.Count(char.IsLetterOrDigit) * 3 >= visible * 2;
+    }
+
+    private static int LongestLetterRun(string word)
+    {
+        int longest = 0, run = 0;
+        foreach (var c in word)
+        {
+            run = char.IsLetter(c) ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
+    }
 
     /// <summary>Case, spacing and punctuation vary between reads of the same line; the letters and digits do not.</summary>
     internal static string Normalize(string text) => string.Concat(text.Where(char.IsLetterOrDigit)).ToLowerInvariant();
