@@ -60,6 +60,7 @@ public sealed class ShotDetector
     private readonly double[][] _recentBlockChanges;
     private readonly List<double> _abnormal = [];
     private readonly List<double> _contrast = [];
+    private readonly List<double> _brightness = [];
     private readonly int _dissolveHalf;
     private readonly List<(int Frame, Found Rule)> _boundaries = [];
     private readonly double[] _scratch;
@@ -107,7 +108,9 @@ public sealed class ShotDetector
         var index = FrameCount++;
         frame.CopyTo(_recent[index % _recent.Length] ??= new byte[FrameSize]);
         var changes = _recentBlockChanges[index % _recentBlockChanges.Length] ??= new double[_blocks];
-        _contrast.Add(Contrast(Frame(index)));
+        var (brightness, contrast) = Measure(Frame(index));
+        _brightness.Add(brightness);
+        _contrast.Add(contrast);
         if (index == 0)
         {
             _still = 0;
@@ -213,7 +216,7 @@ public sealed class ShotDetector
     private void FindDissolve(int middle, int half)
     {
         var contrast = _contrast[middle];
-        if (contrast < _settings.BlankDeviation
+        if (IsBlank(middle)
             || contrast > _settings.DissolveContrast * Math.Min(_contrast[middle - half], _contrast[middle + half])
             || Enumerable.Range(middle - half, 2 * half + 1).Any(i => _contrast[i] < contrast))
         {
@@ -230,7 +233,7 @@ public sealed class ShotDetector
     private void FollowBlanks(int index)
     {
         // Dark: a white flash is blank too, and is no transition.
-        if (_contrast[index] < _settings.BlankDeviation && Frame(index).Average(pixel => pixel) < DarkLevel)
+        if (IsBlank(index) && _brightness[index] < DarkLevel)
         {
             _blankStart ??= index;
         }
@@ -305,7 +308,7 @@ public sealed class ShotDetector
     private void FindTransition(int gapStart, int stillStart)
     {
         var (before, after) = (Frame(gapStart - 1), Frame(stillStart));
-        var (blankBefore, blankAfter) = (IsBlank(before), IsBlank(after));
+        var (blankBefore, blankAfter) = (IsBlank(gapStart - 1), IsBlank(stillStart));
         if ((blankBefore && blankAfter) || ChangedBlocks(before, after) < _settings.MinChangedBlocks)
         {
             return;
@@ -313,7 +316,7 @@ public sealed class ShotDetector
 
         var boundary = (gapStart + stillStart) / 2;
         if (stillStart - gapStart > 1 && BlendError(before, Frame(boundary), after) > _settings.MaxBlendError
-            && !Enumerable.Range(gapStart, stillStart - gapStart).Any(i => IsBlank(Frame(i))))
+            && !Enumerable.Range(gapStart, stillStart - gapStart).Any(IsBlank))
         {
             return;
         }
@@ -406,10 +409,10 @@ public sealed class ShotDetector
         return off / apart;
     }
 
-    private bool IsBlank(byte[] frame) => Contrast(frame) < _settings.BlankDeviation;
+    private bool IsBlank(int index) => _contrast[index] < _settings.BlankDeviation;
 
-    /// <summary>The standard deviation of the frame's pixels.</summary>
-    private static double Contrast(byte[] frame)
+    /// <summary>The mean of the frame's pixels and their standard deviation (its contrast).</summary>
+    private static (double Brightness, double Contrast) Measure(byte[] frame)
     {
         double sum = 0, squares = 0;
         foreach (var pixel in frame)
@@ -419,7 +422,7 @@ public sealed class ShotDetector
         }
 
         var mean = sum / frame.Length;
-        return Math.Sqrt(Math.Max(0, squares / frame.Length - mean * mean));
+        return (mean, Math.Sqrt(Math.Max(0, squares / frame.Length - mean * mean)));
     }
 
     private static (int Start, int Length)[] Spans(int size, int blockSize) =>
