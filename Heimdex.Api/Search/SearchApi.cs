@@ -84,6 +84,16 @@ public static class SearchApi
     /// <summary>A candidate of one ranking (0 words, 1 near spellings, 2 meaning) within the search's scope.</summary>
     private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
+    /// <summary>
+    /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them), the words typed,
+    /// and each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
+    /// <see cref="CorrectedTo"/>[i]).
+    /// </summary>
+    private sealed record QueryWords(string AnyWord, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
+    {
+        public static readonly QueryWords None = new("", [], [], []);
+    }
+
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
         string[] MatchedWords, string[] CorrectedWords, double? SpokenStart, double? SpokenEnd, string? SpokenText, double? ShownStart);
 
@@ -185,8 +195,21 @@ public static class SearchApi
         var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
 
         // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
-        var anyWord = (await db.Database.SqlQuery<string>($"""
-            SELECT replace(websearch_to_tsquery('english', {query})::text, ' & ', ' | ') AS "Value"
+        var words = (await db.Database.SqlQuery<QueryWords>($"""
+            WITH typed AS (
+                SELECT DISTINCT word FROM regexp_split_to_table(lower({query}), {SceneDocuments.WordPattern}) AS word
+                WHERE length(word) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
+                  AND plainto_tsquery('english', word)::text <> ''),
+            corrections AS (
+                SELECT typed.word AS typed, near."Word" AS word
+                FROM typed CROSS JOIN LATERAL (
+                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
+                    ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
+                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
+            SELECT replace(websearch_to_tsquery('english', {query})::text, ' & ', ' | ') AS "AnyWord",
+                   ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
+                   ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
+                   ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
 
         // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on its
@@ -202,17 +225,9 @@ public static class SearchApi
                   AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
                   AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})),
-            words AS (SELECT websearch_to_tsquery('english', {query}) AS every, to_tsquery('english', {anyWord}) AS any),
-            unknown AS (
-                SELECT DISTINCT typed FROM regexp_split_to_table(lower({query}), {SceneDocuments.WordPattern}) AS typed
-                WHERE length(typed) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
-                  AND plainto_tsquery('english', typed)::text <> ''
-                  AND NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed)),
+            words AS (SELECT websearch_to_tsquery('english', {query}) AS every, to_tsquery('english', {words.AnyWord}) AS any),
             corrected AS (
-                SELECT to_tsquery('english', string_agg(DISTINCT near."Word", ' | ')) AS query
-                FROM unknown CROSS JOIN LATERAL (
-                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % unknown.typed
-                    ORDER BY similarity(w."Word", unknown.typed) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
+                SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
                 HAVING count(*) > 0)
             (SELECT 0 AS "Ranking", m."Id" AS "SceneId", ts_rank_cd(m."Document", words.any)::float8 AS "Value"
              FROM words CROSS JOIN LATERAL (
@@ -243,7 +258,7 @@ public static class SearchApi
                 Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
             })).ToList();
         var page = fused.Skip(offset).Take(limit).ToList();
-        var hits = await HitsAsync(db, owner, query, anyWord, page, cancellationToken);
+        var hits = await HitsAsync(db, owner, words, page, cancellationToken);
         timing.Mark("hits");
         response.Headers["Server-Timing"] = timing.ToString();
         var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
@@ -305,7 +320,7 @@ public static class SearchApi
             .Select(hit => (hit.SceneId, new SearchScore(hit.Total, null, null, null,
                 visualSimilarity.TryGetValue(hit.SceneId, out var v) ? v : null, faceSimilarity.TryGetValue(hit.SceneId, out var f) ? f : null)))
             .ToList();
-        return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, "", "", page, cancellationToken)));
+        return TypedResults.Ok(new ImageSearchResponse(file.FileName, recognisable.Count, await HitsAsync(services.Db, owner, QueryWords.None, page, cancellationToken)));
     }
 
     /// <summary>Until the vector indexes are loaded a search would silently miss scenes: it is refused, saying how far loading is.</summary>
@@ -330,41 +345,32 @@ public static class SearchApi
         $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
 
     /// <summary>
-    /// A page of scored scenes as hits: video, times, snippet (words of <paramref name="anyWord"/> marked), the words of
-    /// <paramref name="query"/> each scene holds and the corrections of typed words it holds, thumbnail and playback URLs.
+    /// A page of scored scenes as hits: video, times, snippet (the query's words marked), the typed words each scene
+    /// holds and the corrections of typed words it holds, thumbnail and playback URLs.
     /// </summary>
     private static async Task<List<SearchHit>> HitsAsync(
-        HeimdexDbContext db, Guid owner, string query, string anyWord, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
+        HeimdexDbContext db, Guid owner, QueryWords words, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
     {
         var pageIds = page.Select(p => p.SceneId).ToArray();
         var details = (await db.Database.SqlQuery<Detail>($"""
-            WITH typed AS (
-                SELECT DISTINCT word FROM regexp_split_to_table(lower({query}), {SceneDocuments.WordPattern}) AS word
-                WHERE length(word) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
-                  AND plainto_tsquery('english', word)::text <> ''),
-            corrections AS (
-                SELECT typed.word AS typed, near."Word" AS word
-                FROM typed CROSS JOIN LATERAL (
-                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
-                    ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
-                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
             SELECT s."Id" AS "SceneId", s."VideoId", v."Title", s."Index" AS "SceneIndex", s."StartSeconds", s."EndSeconds", s."ThumbnailKey",
-                   coalesce(nullif(ts_headline('english', coalesce(s."SearchText", ''), to_tsquery('english', {anyWord}),
+                   coalesce(nullif(ts_headline('english', coalesce(s."SearchText", ''), to_tsquery('english', {words.AnyWord}),
                        {HeadlineOptions}), ''), v."Title") AS "Snippet",
-                   ARRAY(SELECT word FROM typed WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY word) AS "MatchedWords",
-                   ARRAY(SELECT typed || ' → ' || word FROM corrections WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY 1) AS "CorrectedWords",
+                   ARRAY(SELECT word FROM unnest({words.Typed}) AS word WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY word) AS "MatchedWords",
+                   ARRAY(SELECT c.typed || ' → ' || c.word FROM unnest({words.CorrectedFrom}, {words.CorrectedTo}) AS c(typed, word)
+                         WHERE s."Document" @@ plainto_tsquery('english', c.word) ORDER BY 1) AS "CorrectedWords",
                    spoken."StartSeconds" AS "SpokenStart", spoken."EndSeconds" AS "SpokenEnd", spoken."Text" AS "SpokenText",
                    shown."StartSeconds" AS "ShownStart"
             FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
             LEFT JOIN LATERAL (
                 SELECT t."StartSeconds", t."EndSeconds", t."Text" FROM "TranscriptSegments" t
                 WHERE t."VideoId" = s."VideoId" AND t."EndSeconds" > s."StartSeconds" AND t."StartSeconds" < s."EndSeconds"
-                  AND to_tsvector('english', t."Text") @@ to_tsquery('english', {anyWord})
+                  AND to_tsvector('english', t."Text") @@ to_tsquery('english', {words.AnyWord})
                 ORDER BY t."StartSeconds" LIMIT 1) spoken ON true
             LEFT JOIN LATERAL (
                 SELECT greatest(o."StartSeconds", s."StartSeconds") AS "StartSeconds" FROM "OnScreenTexts" o
                 WHERE o."VideoId" = s."VideoId" AND o."EndSeconds" > s."StartSeconds" AND o."StartSeconds" < s."EndSeconds"
-                  AND to_tsvector('english', o."Text") @@ to_tsquery('english', {anyWord})
+                  AND to_tsvector('english', o."Text") @@ to_tsquery('english', {words.AnyWord})
                 ORDER BY o."StartSeconds" LIMIT 1) shown ON true
             WHERE s."Id" = ANY({pageIds}) AND v."OwnerId" = {owner}
             """).ToListAsync(cancellationToken)).ToDictionary(d => d.SceneId);
@@ -374,7 +380,7 @@ public static class SearchApi
             var spoken = d is { SpokenStart: { } start, SpokenEnd: { } end, SpokenText: { } text } ? new SpokenMatch(start, end, text) : null;
             var playFrom = Math.Clamp(spoken?.StartSeconds ?? d.ShownStart ?? d.StartSeconds, d.StartSeconds, d.EndSeconds);
             var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={playFrom:0.###},{d.EndSeconds:0.###}");
-            var score = query.Length == 0 ? p.Score : p.Score with { MatchedWords = d.MatchedWords, CorrectedWords = d.CorrectedWords };
+            var score = ReferenceEquals(words, QueryWords.None) ? p.Score : p.Score with { MatchedWords = d.MatchedWords, CorrectedWords = d.CorrectedWords };
             return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, score, Snippets.Html(d.Snippet),
                 d.ThumbnailKey is null ? null : $"/api/videos/{d.VideoId}/scenes/{d.SceneIndex}/thumbnail",
                 $"/api/videos/{d.VideoId}/stream{fragment}", playFrom, spoken);
