@@ -110,7 +110,7 @@ public sealed class TranscriptSegment
     public double Confidence { get; init; }
 }
 
-/// <summary>A line of text read from keyframes: stored once for a run of consecutive scenes that show it.</summary>
+/// <summary>A line of text read on screen: stored once for as long as it stays shown, across scenes.</summary>
 public sealed class OnScreenText
 {
     public Guid Id { get; init; } = Guid.CreateVersion7();
@@ -120,7 +120,7 @@ public sealed class OnScreenText
     /// <summary>The first scene that shows the text.</summary>
     public Guid SceneId { get; init; }
 
-    /// <summary>From the start of the first scene showing the text to the end of the last consecutive one.</summary>
+    /// <summary>From the change of picture that brought the text to the one that took it away (to within a sample, 0.5 s).</summary>
     public double StartSeconds { get; init; }
 
     public double EndSeconds { get; set; }

@@ -1,4 +1,3 @@
-using Heimdex.Worker.Stages;
 using Heimdex.Worker.Text;
 
 namespace Heimdex.Tests.Text;
@@ -11,7 +10,7 @@ public sealed class OnScreenTextTests
     [InlineData("www.bcastell.com", 0.7)]
     [InlineData("3. Aqueducts and bridges", 0.75)]
     public void Lines_of_words_read_with_confidence_are_kept(string text, double confidence) =>
-        Assert.True(OcrStage.IsText(new TextLine(text, confidence)));
+        Assert.True(new TextLine(text, confidence).IsText);
 
     [Theory]
     [InlineData("~ ee", 0.9)] // no word
@@ -20,5 +19,5 @@ public sealed class OnScreenTextTests
     [InlineData("1999 42", 0.9)]
     [InlineData("Roman roads", 0.4)] // unsure
     public void Noise_and_unsure_reads_are_not_stored(string text, double confidence) =>
-        Assert.False(OcrStage.IsText(new TextLine(text, confidence)));
+        Assert.False(new TextLine(text, confidence).IsText);
 }

@@ -49,7 +49,7 @@ public sealed class NotesStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : I
             await ffmpeg.RunAsync(
                 ["-ss", at, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-vf", $"scale='min({PictureWidth},iw)':-2", "-q:v", "3", "-y", picture],
                 readOutput: null, cancellationToken);
-            var onScreen = ocr.Value.Read(picture).Where(OcrStage.IsText).Select(line => line.Text).DistinctBy(OcrStage.Normalize).ToList();
+            var onScreen = ocr.Value.Read(picture).Where(line => line.IsText).DistinctBy(line => line.Key).Select(line => line.Text).ToList();
             pages.Add(new NotesPage(slide, picture, onScreen, string.Join(' ', said[slide.Number - 1])));
             progress.Report(0.4 + 0.5 * slide.Number / slides.Count);
         }

@@ -1,3 +1,5 @@
+using Heimdex.Worker.Engines;
+
 namespace Heimdex.Worker.Lectures;
 
 /// <summary>A stretch of the video during which one slide was on screen.</summary>
@@ -56,6 +58,8 @@ public sealed class SlideTimeline(int width, int height, double sampleSeconds, S
         return [.. _slides.Select((slide, i) => new Slide(i + 1, [.. slide.Shown]))];
     }
 
+    private double Difference(byte[] a, byte[] b) => PictureChange.LargestBlockChange(a, b, width, height, settings.BlockSize);
+
     private void CloseStill(int end)
     {
         if (_still is null || (end - _stillStart) * sampleSeconds < settings.MinStillSeconds)
@@ -77,32 +81,5 @@ public sealed class SlideTimeline(int width, int height, double sampleSeconds, S
         {
             slide.Shown.Add(range);
         }
-    }
-
-    /// <summary>The largest mean absolute change of any block between two frames.</summary>
-    private double Difference(byte[] a, byte[] b)
-    {
-        var block = settings.BlockSize;
-        var largest = 0.0;
-        for (var top = 0; top < height; top += block)
-        {
-            for (var left = 0; left < width; left += block)
-            {
-                long change = 0;
-                var count = 0;
-                for (var y = top; y < Math.Min(top + block, height); y++)
-                {
-                    for (var x = left; x < Math.Min(left + block, width); x++)
-                    {
-                        change += Math.Abs(a[y * width + x] - b[y * width + x]);
-                        count++;
-                    }
-                }
-
-                largest = Math.Max(largest, (double)change / count);
-            }
-        }
-
-        return largest;
     }
 }

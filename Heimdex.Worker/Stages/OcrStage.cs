@@ -1,5 +1,6 @@
 using Heimdex.Shared.Models;
 using Heimdex.Shared.Videos;
+using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Text;
 using Microsoft.EntityFrameworkCore;
@@ -7,90 +8,46 @@ using Microsoft.EntityFrameworkCore;
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// Text on each scene's keyframe. A line that the previous scene also showed extends that line's time range instead
-/// of being stored again, so a slide held across several shots is one row.
+/// The text on screen, read wherever the picture changes (<see cref="ScreenReader"/>) in one decode of the video:
+/// each line is stored once with the time range it showed, under the scene it first appeared in.
 /// </summary>
-public sealed class OcrStage(LoadedModel<TesseractOcr> ocr) : IPipelineStage
+public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPipelineStage
 {
     public static string StageName => "ocr";
-
-    /// <summary>Lines Tesseract is less sure of are mostly texture read as letters.</summary>
-    public const double MinConfidence = 0.6;
 
     public IEnumerable<string> FindProblems() => ocr.FindProblems();
 
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
         var video = context.Video;
-        var scenes = await context.Db.Scenes.Where(s => s.VideoId == video.Id && s.KeyframeKey != null).OrderBy(s => s.Index).ToListAsync(cancellationToken);
+        var scenes = await context.Db.Scenes.Where(s => s.VideoId == video.Id).OrderBy(s => s.Index).ToListAsync(cancellationToken);
         var texts = new List<OnScreenText>();
-        var showing = new Dictionary<string, OnScreenText>();
-        var keyframe = Path.Combine(context.WorkDirectory, "keyframe.jpg");
-        for (var i = 0; i < scenes.Count; i++)
+        if (scenes.Count > 0)
         {
-            var scene = scenes[i];
-            await context.Store.DownloadFileAsync(scene.KeyframeKey!, keyframe, cancellationToken);
-            var current = new Dictionary<string, OnScreenText>();
-            foreach (var line in ocr.Value.Read(keyframe).Where(IsText))
+            var settings = new ScreenReader.Settings();
+            var (width, height) = ScreenReader.FrameSizeFor(video.Width ?? 1280, video.Height ?? 720, settings);
+            var reader = new ScreenReader(width, height, [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, settings);
+            var duration = video.DurationSeconds ?? scenes[^1].EndSeconds;
+            await ffmpeg.RunAsync(
+                ScreenReader.DecodeArguments(await context.OriginalUrlAsync(), width, height, settings),
+                (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, frame =>
+                {
+                    reader.Add(frame);
+                    progress.Report(Math.Min(0.99, reader.SampledSeconds / Math.Max(duration, 1)));
+                }, token),
+                cancellationToken);
+            texts.AddRange(reader.Finish(duration).Select(line => new OnScreenText
             {
-                var key = Normalize(line.Text);
-                if (current.ContainsKey(key))
-                {
-                    continue;
-                }
-
-                if (showing.TryGetValue(key, out var shown))
-                {
-                    shown.EndSeconds = scene.EndSeconds;
-                    current[key] = shown;
-                    continue;
-                }
-
-                var text = new OnScreenText
-                {
-                    VideoId = video.Id,
-                    SceneId = scene.Id,
-                    StartSeconds = scene.StartSeconds,
-                    EndSeconds = scene.EndSeconds,
-                    Text = line.Text,
-                    Confidence = line.Confidence,
-                };
-                texts.Add(text);
-                current[key] = text;
-            }
-
-            showing = current;
-            progress.Report((i + 1.0) / scenes.Count);
+                VideoId = video.Id,
+                SceneId = scenes.Last(s => s.StartSeconds <= line.StartSeconds || s.Index == 0).Id,
+                StartSeconds = line.StartSeconds,
+                EndSeconds = line.EndSeconds,
+                Text = line.Text,
+                Confidence = line.Confidence,
+            }));
         }
 
         await context.ReplaceRowsAsync(context.Db.OnScreenTexts.Where(t => t.VideoId == video.Id), texts, cancellationToken);
         return StageOutcome.Done();
     }
-
-    /// <summary>
-    /// A line worth storing: read with confidence, holding a word (three letters in a row), and mostly letters and
-    /// digits — "~ ee" or "(Go" is texture or an edge read as letters.
-    /// </summary>
-    public static bool IsText(TextLine line)
-    {
-        var visible = line.Text.Count(c => !char.IsWhiteSpace(c));
-        return line.Confidence >= MinConfidence
-               && line.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Any(word => LongestLetterRun(word) >= 3)
-               && line.Text.Count(char.IsLetterOrDigit) * 3 >= visible * 2;
-    }
-
-    private static int LongestLetterRun(string word)
-    {
-        int longest = 0, run = 0;
-        foreach (var c in word)
-        {
-            run = char.IsLetter(c) ? run + 1 : 0;
-            longest = Math.Max(longest, run);
-        }
-
-        return longest;
-    }
-
-    /// <summary>Case, spacing and punctuation vary between reads of the same line; the letters and digits do not.</summary>
-    internal static string Normalize(string text) => string.Concat(text.Where(char.IsLetterOrDigit)).ToLowerInvariant();
 }

@@ -3,9 +3,6 @@ using SkiaSharp;
 
 namespace Heimdex.Worker.Text;
 
-/// <summary>A line of text read from an image, with Tesseract's confidence (0–1).</summary>
-public sealed record TextLine(string Text, double Confidence);
-
 /// <summary>
 /// Tesseract 5 (Debian's libtesseract5 with tesseract-ocr-eng) through its C API. One engine handle is not
 /// thread-safe, so reads are serialised; the language model loads once.
@@ -46,15 +43,28 @@ public sealed partial class TesseractOcr : IDisposable
     {
         using var image = SKBitmap.Decode(imagePath) ?? throw new InvalidDataException($"{imagePath} is not an image this worker can decode.");
         using var grey = image.Copy(SKColorType.Gray8) ?? throw new InvalidDataException($"{imagePath} could not be converted to grey.");
+        return Read(grey.GetPixels(), grey.Width, grey.Height, grey.RowBytes);
+    }
 
+    /// <summary>The lines Tesseract reads in a grey frame of <paramref name="width"/> × <paramref name="height"/> bytes.</summary>
+    public unsafe IReadOnlyList<TextLine> Read(byte[] grey, int width, int height)
+    {
+        fixed (byte* pixels = grey)
+        {
+            return Read((IntPtr)pixels, width, height, width);
+        }
+    }
+
+    private List<TextLine> Read(IntPtr pixels, int width, int height, int rowBytes)
+    {
         var lines = new List<TextLine>();
         lock (_engineLock)
         {
-            TessBaseAPISetImage(_engine, grey.GetPixels(), grey.Width, grey.Height, 1, grey.RowBytes);
+            TessBaseAPISetImage(_engine, pixels, width, height, 1, rowBytes);
             TessBaseAPISetSourceResolution(_engine, 72);
             if (TessBaseAPIRecognize(_engine, IntPtr.Zero) != 0)
             {
-                throw new InvalidOperationException($"Tesseract failed to read {imagePath}.");
+                throw new InvalidOperationException($"Tesseract failed to read a {width}×{height} picture.");
             }
 
             var iterator = TessBaseAPIGetIterator(_engine);

@@ -5,6 +5,7 @@ const string Usage = """
     Heimdex benchmarks. Start the graph first (dotnet run --project Heimdex.AppHost), then:
       dotnet run -c Release --project bench/Heimdex.Bench -- uploads [--data-dir DIR] [--size-mib N]
       dotnet run -c Release --project bench/Heimdex.Bench -- shots [--media DIR] [--verbose] [--keep-videos DIR]
+      dotnet run -c Release --project bench/Heimdex.Bench -- ocr [--media DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- speech [--audio DIR] [--whisper-model PATH]
       dotnet run -c Release --project bench/Heimdex.Bench -- embed
       dotnet run -c Release --project bench/Heimdex.Bench -- relevance
@@ -17,6 +18,8 @@ const string Usage = """
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet, then on generated decks and
               cut videos from the tuning seeds and from held-out seeds (needs no running graph; default media:
               ../shared/media/video; --verbose lists each video's boundaries, --keep-videos reuses generated videos)
+    ocr       on-screen text on generated videos whose captions change inside a shot: lines found, start and end within
+              1 s, OCR runs per minute, real-time factor, and what one keyframe per scene could have found at best
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
     embed     p50/p95 latency of the sentence encoder on search queries and on scene text
     relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
@@ -65,6 +68,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "shots":
         await new ShotBenchmark(media, args.Contains("--verbose"), keep).RunAsync();
+        return 0;
+    case "ocr":
+        await new ScreenTextBenchmark(media).RunAsync();
         return 0;
     case "speech":
         await new SpeechBenchmark(audio, whisperModel).RunAsync();

@@ -44,7 +44,7 @@ public static class ShotVideos
     private static readonly (string Background, string Text)[] Palettes =
         [("white", "black"), ("0x1f2a44", "white"), ("0xf3ead8", "0x3a2a1a"), ("0x2d2d2d", "0xe0e0e0"), ("0x0f5257", "white"), ("black", "yellow")];
 
-    private static readonly string[] Words =
+    internal static readonly string[] Words =
         ["roman", "roads", "aqueduct", "bridges", "trade", "salt", "empire", "legion", "harbour", "grain", "mosaic", "forum", "census",
          "bronze", "iron", "river", "delta", "tides", "orbit", "comet", "signal", "network", "packet", "router", "kernel", "thread",
          "memory", "cache", "index", "search", "vector", "matrix", "energy", "carbon", "forest", "glacier", "volcano", "island"];
@@ -205,6 +205,6 @@ public static class ShotVideos
 
     private static string Seconds(int frames) => (frames / (double)FrameRate).ToString("0.####", CultureInfo.InvariantCulture);
 
-    private static string Phrase(Random random, int min, int max) =>
+    internal static string Phrase(Random random, int min, int max) =>
         string.Join(' ', Enumerable.Range(0, random.Next(min, max + 1)).Select(_ => Words[random.Next(Words.Length)]));
 }
