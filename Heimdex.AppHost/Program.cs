@@ -49,7 +49,7 @@ try
         .WithSystemPackages(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
         .WithSystemPackages(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
         .WithSystemPackages(SystemRequirement.DejaVuFonts)
-        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.WhisperEngine);
+        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition);
 
     builder.AddGraphReport(data);
     builder.AddOrderlyShutdown();

@@ -15,10 +15,6 @@ public sealed record ModelPackage(string Name, string Version, string Sha256)
     public static readonly ModelPackage FaceRecognition = new("faceplugin-face-recognition-js", "0.0.1",
         "7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba");
 
-    /// <summary>whisper.cpp 1.9.3 built as a shared library (index.node exports the whisper_* C API).</summary>
-    public static readonly ModelPackage WhisperEngine = new("@fugood/node-whisper-linux-x64", "1.1.3",
-        "d847231487492e4bcaef2d6d47e06e4b4ea872ee621fc988d01b7f0733006224");
-
     /// <summary>The tus client the web app uploads with (its browser bundle, <c>dist/tus.min.js</c>).</summary>
     public static readonly ModelPackage TusClient = new("tus-js-client", "4.3.1",
         "919f46808b2c689be9214df5c0f21879bee4a4599b34e212ada8f14de1db9bc0");

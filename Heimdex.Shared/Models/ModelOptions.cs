@@ -13,9 +13,6 @@ public sealed class ModelOptions
     /// <summary>A whisper.cpp ggml model (e.g. ggml-base.en.bin). When set, speech is transcribed with Whisper instead of pocketsphinx.</summary>
     public string? WhisperModelPath { get; set; }
 
-    /// <summary>A libwhisper.so to use instead of the one in the model cache.</summary>
-    public string? WhisperLibraryPath { get; set; }
-
     /// <summary>Run ONNX models with CUDA when this machine's ONNX Runtime has it; otherwise they run on the CPU.</summary>
     public bool UseCuda { get; set; }
 

@@ -8,7 +8,6 @@ public sealed class SpeechRecognitionTests
 {
     private static readonly Lazy<PocketsphinxRecognizer> Pocketsphinx = new(() => new PocketsphinxRecognizer());
 
-    public static string WhisperLibrary => ModelPackage.WhisperEngine.FileIn(new ModelOptions().CacheDirectory, "package/index.node");
 
     [Fact]
     public async Task Pocketsphinx_transcribes_jfk_with_times_inside_the_clip()
@@ -76,23 +75,41 @@ public sealed class SpeechRecognitionTests
     }
 
     [Fact]
-    public async Task Whisper_binding_loads_a_real_ggml_file_and_runs_the_full_pipeline()
+    public async Task Whisper_net_loads_a_real_ggml_file_and_runs_the_full_pipeline()
     {
         var model = Path.Combine(TestFiles.RepositoryRoot, "..", "shared", "models", "whisper-test-stubs", "for-tests-ggml-tiny.en.bin");
-        using var whisper = new WhisperRecognizer(WhisperLibrary, model);
+        using var whisper = new WhisperRecognizer(model);
         using var audio = WavFile.Open(await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "jfk.wav")));
 
         // The test files carry the vocabulary and mel filters but no weights: whisper.cpp runs and hears nothing.
-        var segments = whisper.Recognize(audio.Read(0, (int)audio.SampleCount), TestContext.Current.CancellationToken);
+        using var session = whisper.StartRecording();
+        var segments = session.Recognize(audio.Read(0, (int)audio.SampleCount), TestContext.Current.CancellationToken);
 
-        Assert.StartsWith("whisper.cpp 1.9.3", whisper.Name);
+        Assert.Equal("whisper.cpp via Whisper.net 1.9.1 (for-tests-ggml-tiny.en.bin)", whisper.Name);
         Assert.All(segments, s => Assert.InRange(s.StartSeconds, 0, audio.DurationSeconds));
+    }
+
+    [Fact]
+    public async Task Whisper_refuses_a_file_that_is_not_a_ggml_model_saying_which_and_why()
+    {
+        var notAModel = Path.Combine(Path.GetTempPath(), $"heimdex-not-a-model-{Guid.NewGuid():N}.bin");
+        await File.WriteAllBytesAsync(notAModel, new byte[4096], TestContext.Current.CancellationToken);
+        try
+        {
+            var error = Assert.Throws<InvalidDataException>(() => new WhisperRecognizer(notAModel));
+            Assert.Contains(notAModel, error.Message);
+            Assert.Contains("ggml Whisper model", error.Message);
+        }
+        finally
+        {
+            File.Delete(notAModel);
+        }
     }
 
     [Fact]
     public void Whisper_without_its_model_says_which_file_and_how_to_fix_it()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => new WhisperRecognizer(WhisperLibrary, "/models/ggml-missing.bin"));
+        var error = Assert.Throws<FileNotFoundException>(() => new WhisperRecognizer("/models/ggml-missing.bin"));
 
         Assert.Contains("/models/ggml-missing.bin", error.Message);
         Assert.Contains("Models__WhisperModelPath", error.Message);

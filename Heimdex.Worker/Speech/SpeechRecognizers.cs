@@ -1,4 +1,3 @@
-using Heimdex.Conventions;
 using Heimdex.Shared.Models;
 
 namespace Heimdex.Worker.Speech;
@@ -7,6 +6,6 @@ public static class SpeechRecognizers
 {
     /// <summary>Whisper when the user configured a ggml model; otherwise pocketsphinx, which Debian ships with its model.</summary>
     public static ISpeechRecognizer Create(ModelOptions options) => options.WhisperModelPath is { Length: > 0 } whisperModel
-        ? new WhisperRecognizer(options.WhisperLibraryPath ?? options.RequireFile(ModelPackage.WhisperEngine, "package/index.node"), whisperModel)
+        ? new WhisperRecognizer(whisperModel)
         : new PocketsphinxRecognizer();
 }
