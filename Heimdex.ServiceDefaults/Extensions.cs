@@ -1,6 +1,7 @@
 using Heimdex.Conventions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -78,8 +79,16 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(ServiceEndpoints.Health).AllowAnonymous();
+        app.MapHealthChecks(ServiceEndpoints.Health, new HealthCheckOptions { ResponseWriter = WriteReportAsync }).AllowAnonymous();
         app.MapHealthChecks(ServiceEndpoints.Alive, new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }).AllowAnonymous();
         return app;
     }
+
+    /// <summary>Each check's status and data (what a service runs on), never its exception or description, which may name servers and users.</summary>
+    private static Task WriteReportAsync(HttpContext context, HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(entry => entry.Key, entry => new { status = entry.Value.Status.ToString(), data = entry.Value.Data }),
+        });
 }

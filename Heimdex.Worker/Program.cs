@@ -52,6 +52,8 @@ builder.Services.AddSingleton<IPeopleJobs, PeopleJobs>();
 builder.Services.AddSingleton<PipelineRunner>();
 builder.Services.AddSingleton<IVideoPipelineJobs>(services => services.GetRequiredService<PipelineRunner>());
 builder.Services.AddSingleton<StageStateFilter>();
+builder.Services.AddSingleton<EnginesHealthCheck>();
+builder.Services.AddHealthChecks().AddCheck<EnginesHealthCheck>(EnginesHealthCheck.Name);
 builder.Services.AddHostedService<PipelineWatchdog>();
 builder.Services.AddHostedService<PipelineGauges>();
 builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
@@ -68,6 +70,11 @@ if (await SelfCheck.FindProblemsAsync(app.Services) is { Count: > 0 } problems)
 {
     await Console.Error.WriteLineAsync($"The Heimdex worker cannot start; it needs:\n  - {string.Join("\n  - ", problems)}");
     return ServiceExitCodes.Misconfigured;
+}
+
+foreach (var (engine, runsOn) in app.Services.GetRequiredService<EnginesHealthCheck>().Describe())
+{
+    app.Logger.LogInformation("Engine {Engine}: {RunsOn}", engine, runsOn);
 }
 
 var pipeline = app.Services.GetRequiredService<IOptions<PipelineOptions>>().Value;

@@ -25,6 +25,13 @@ public sealed class FaceAnalyzer(ModelOptions options) : IDisposable
     private readonly FaceDetector _detector = new(options);
     private readonly FaceEmbedder _embedder = new(options);
 
+    /// <summary>The execution provider each of its ONNX models runs on.</summary>
+    public IReadOnlyDictionary<string, string> Providers => new Dictionary<string, string>
+    {
+        ["face detector (YuNet)"] = _detector.Provider,
+        ["face embedder (fr_feature.onnx)"] = _embedder.Provider,
+    };
+
     public IReadOnlyList<AnalyzedFace> Analyze(string imagePath, FaceDetector.Settings? settings = null)
     {
         using var data = SKData.Create(imagePath) ?? throw new FileNotFoundException($"{imagePath} cannot be read.", imagePath);

@@ -16,7 +16,7 @@ public sealed class FaceDetector : IDisposable
     public static string ModelPath => Path.Combine(AppContext.BaseDirectory, "Faces", "Models", "face_detection_yunet.onnx");
 
     private static readonly int[] Strides = [8, 16, 32];
-    private readonly InferenceSession _session;
+    private readonly OnnxModel _model;
 
     public FaceDetector(ModelOptions options)
     {
@@ -25,7 +25,7 @@ public sealed class FaceDetector : IDisposable
             throw new FileNotFoundException($"the face detector {ModelPath} is missing from the worker's build output.", ModelPath);
         }
 
-        _session = OnnxSessions.Create(ModelPath, options);
+        _model = OnnxSessions.Create(ModelPath, options);
     }
 
     public sealed record Settings(float MinScore = 0.8f, float NmsOverlap = 0.3f);
@@ -46,7 +46,7 @@ public sealed class FaceDetector : IDisposable
             }
         }
 
-        using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor(_session.InputNames[0], input)]);
+        using var outputs = _model.Session.Run([NamedOnnxValue.CreateFromTensor(_model.Session.InputNames[0], input)]);
         var byName = outputs.ToDictionary(o => o.Name, o => o.AsTensor<float>().ToArray());
         var candidates = new List<DetectedFace>();
         foreach (var stride in Strides)
@@ -95,5 +95,8 @@ public sealed class FaceDetector : IDisposable
         return intersection / (a.Width * a.Height + b.Width * b.Height - intersection);
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>The execution provider the model runs on.</summary>
+    public string Provider => _model.Provider;
+
+    public void Dispose() => _model.Dispose();
 }

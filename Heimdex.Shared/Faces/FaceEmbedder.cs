@@ -19,16 +19,16 @@ public sealed class FaceEmbedder : IDisposable
     /// <summary>Where the eyes, nose tip and mouth corners sit in an aligned 112×112 face (the ArcFace template).</summary>
     private static readonly float[] Template = [38.2946f, 51.6963f, 73.5318f, 51.5014f, 56.0252f, 71.7366f, 41.5493f, 92.3655f, 70.7299f, 92.2041f];
 
-    private readonly InferenceSession _session;
+    private readonly OnnxModel _model;
 
     public FaceEmbedder(ModelOptions options) =>
-        _session = OnnxSessions.Create(options.RequireFile(ModelPackage.FaceRecognition, "package/model/fr_feature.onnx"), options);
+        _model = OnnxSessions.Create(options.RequireFile(ModelPackage.FaceRecognition, "package/model/fr_feature.onnx"), options);
 
     public float[] Embed(RgbImage image, float[] landmarks) => Embed(Align(image, landmarks));
 
     public float[] Embed(DenseTensor<float> aligned)
     {
-        using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor(_session.InputNames[0], aligned)]);
+        using var outputs = _model.Session.Run([NamedOnnxValue.CreateFromTensor(_model.Session.InputNames[0], aligned)]);
         var embedding = outputs[0].AsTensor<float>().ToArray();
         TensorPrimitives.Divide(embedding, TensorPrimitives.Norm(embedding), embedding);
         return embedding;
@@ -79,5 +79,8 @@ public sealed class FaceEmbedder : IDisposable
         return (a, b, targetX - (a * sourceX - b * sourceY), targetY - (b * sourceX + a * sourceY));
     }
 
-    public void Dispose() => _session.Dispose();
+    /// <summary>The execution provider the model runs on.</summary>
+    public string Provider => _model.Provider;
+
+    public void Dispose() => _model.Dispose();
 }

@@ -1,23 +1,43 @@
-using Heimdex.Shared.Models;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Heimdex.Shared.Models;
 
-/// <summary>ONNX Runtime sessions, on CUDA when configured and this machine's ONNX Runtime has the CUDA provider, otherwise on the CPU.</summary>
+/// <summary>A loaded ONNX model and the execution provider it runs on (with why a requested GPU was not used).</summary>
+public sealed record OnnxModel(InferenceSession Session, string Provider) : IDisposable
+{
+    public void Dispose() => Session.Dispose();
+}
+
+/// <summary>
+/// ONNX Runtime sessions (the CUDA-enabled build for Linux): on CUDA when <see cref="ModelOptions.UseCuda"/> is set and
+/// the CUDA provider loads on this machine (a GPU with its driver, CUDA and cuDNN), otherwise on the CPU.
+/// </summary>
 public static class OnnxSessions
 {
     public const string CudaProvider = "CUDAExecutionProvider";
+    public const string CpuProvider = "CPUExecutionProvider";
 
-    public static InferenceSession Create(string modelPath, ModelOptions options)
+    public static OnnxModel Create(string modelPath, ModelOptions options)
     {
-        using var session = new Microsoft.ML.OnnxRuntime.SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (UsesCuda(options))
+        var cpu = CpuProvider;
+        if (options.UseCuda)
         {
-            session.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+            try
+            {
+                using var cuda = NewSessionOptions();
+                cuda.AppendExecutionProvider_CUDA(options.CudaDeviceId);
+                return new OnnxModel(new InferenceSession(modelPath, cuda), $"{CudaProvider} (device {options.CudaDeviceId})");
+            }
+            catch (OnnxRuntimeException error)
+            {
+                // The provider library is in the package; what it needs (driver, CUDA, cuDNN) may not be on this machine.
+                cpu = $"{CpuProvider} (Models__UseCuda is set, but CUDA could not be used: {error.Message.Split('\n')[0].Trim()})";
+            }
         }
 
-        return new InferenceSession(modelPath, session);
+        using var plain = NewSessionOptions();
+        return new OnnxModel(new InferenceSession(modelPath, plain), cpu);
     }
 
-    public static bool UsesCuda(ModelOptions options) => options.UseCuda && OrtEnv.Instance().GetAvailableProviders().Contains(CudaProvider);
+    private static SessionOptions NewSessionOptions() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
 }
