@@ -17,7 +17,13 @@ public static class OnnxSessions
     public const string CudaProvider = "CUDAExecutionProvider";
     public const string CpuProvider = "CPUExecutionProvider";
 
-    public static OnnxModel Create(string modelPath, ModelOptions options)
+    public static OnnxModel Create(string modelPath, ModelOptions options) =>
+        Create(Path.GetFileName(modelPath), options, sessionOptions => new InferenceSession(modelPath, sessionOptions));
+
+    public static OnnxModel Create(byte[] model, string name, ModelOptions options) =>
+        Create(name, options, sessionOptions => new InferenceSession(model, sessionOptions));
+
+    private static OnnxModel Create(string name, ModelOptions options, Func<SessionOptions, InferenceSession> open)
     {
         var cpu = CpuProvider;
         if (options.UseCuda)
@@ -26,17 +32,17 @@ public static class OnnxSessions
             {
                 using var cuda = NewSessionOptions();
                 cuda.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-                return new OnnxModel(new InferenceSession(modelPath, cuda), $"{CudaProvider} (device {options.CudaDeviceId})");
+                return new OnnxModel(open(cuda), $"{CudaProvider} (device {options.CudaDeviceId})");
             }
             catch (OnnxRuntimeException error)
             {
                 // The provider library is in the package; what it needs (driver, CUDA, cuDNN) may not be on this machine.
-                cpu = $"{CpuProvider} (Models__UseCuda is set, but CUDA could not be used: {error.Message.Split('\n')[0].Trim()})";
+                cpu = $"{CpuProvider} (Models__UseCuda is set, but CUDA could not be used for {name}: {error.Message.Split('\n')[0].Trim()})";
             }
         }
 
         using var plain = NewSessionOptions();
-        return new OnnxModel(new InferenceSession(modelPath, plain), cpu);
+        return new OnnxModel(open(plain), cpu);
     }
 
     private static SessionOptions NewSessionOptions() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };

@@ -30,7 +30,7 @@ public sealed class ExecutionProviderTests
         }
         else
         {
-            Assert.StartsWith($"{OnnxSessions.CpuProvider} (Models__UseCuda is set, but CUDA could not be used: ", model.Provider);
+            Assert.StartsWith($"{OnnxSessions.CpuProvider} (Models__UseCuda is set, but CUDA could not be used for face_detection_yunet.onnx: ", model.Provider);
             Assert.True(model.Provider.Length > 80, model.Provider); // with the runtime's reason
         }
 
@@ -63,6 +63,7 @@ public sealed class WorkerEnginesTests(HeimdexGraph graph)
         Assert.StartsWith("tesseract 5", data.GetProperty("ocr").GetString());
         Assert.Equal(OnnxSessions.CpuProvider, data.GetProperty("face detector (YuNet)").GetString());
         Assert.Equal(OnnxSessions.CpuProvider, data.GetProperty("face embedder (fr_feature.onnx)").GetString());
+        Assert.Equal(OnnxSessions.CpuProvider, data.GetProperty("sentence encoder (all-MiniLM-L6-v2.onnx)").GetString());
         Assert.False(report.GetProperty("checks").EnumerateObject().Any(check => check.Value.TryGetProperty("description", out _)), "descriptions stay out of the report");
     }
 }

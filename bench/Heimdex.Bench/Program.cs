@@ -21,7 +21,8 @@ const string Usage = """
     ocr       on-screen text on generated videos whose captions change inside a shot: lines found, start and end within
               1 s, OCR runs per minute, real-time factor, and what one keyframe per scene could have found at best
     speech    word error rate per clip and real-time factor of each speech engine (default audio: ../shared/media/audio)
-    embed     p50/p95 latency of the sentence encoder on search queries and on scene text
+    embed     p50/p95 latency on search queries and on scene text of the sentence encoder (ONNX Runtime) and of Heimdex's
+              own BERT it replaced, the published similarities each reproduces and how alike their vectors are
     relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
               the floor chosen on the tuning seeds and both it and the configured one on held-out seeds
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-namespace Heimdex.Shared.Embeddings;
+namespace Heimdex.Bench;
 
 /// <summary>Reads tensors from a .safetensors file (an 8-byte header length, a JSON header, then raw little-endian data).</summary>
 public sealed class SafeTensors
