@@ -17,7 +17,7 @@ public static class MediaFactory
         }
 
         var concat = string.Concat(Enumerable.Range(0, shots).Select(i => $"[{i}:v]")) + $"concat=n={shots}:v=1:a=0[v]";
-        await RunFFmpegAsync([.. inputs, "-filter_complex", concat, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path]);
+        await RunFFmpegAsync([.. inputs, "-filter_complex", concat, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "35", "-pix_fmt", "yuv420p", path]);
         return path;
     }
 

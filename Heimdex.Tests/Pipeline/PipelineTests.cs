@@ -175,8 +175,9 @@ public sealed class PipelineTests(HeimdexGraph graph)
     public async Task A_worker_killed_mid_stage_is_restarted_and_the_video_resumes_at_that_stage_without_duplicates()
     {
         using var alice = graph.Client(graph.AliceKey);
-        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 1.2));
-        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 80, "keyframes under way", seconds: 240);
+        // Long shots: keyframes decode the whole video once, and that has to take long enough to be caught under way.
+        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 20));
+        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 100, "keyframes under way", seconds: 240);
 
         await graph.Graph.CrashAsync("worker"); // SIGKILL, mid-stage
 
@@ -203,8 +204,8 @@ public sealed class PipelineTests(HeimdexGraph graph)
     public async Task Deleting_a_video_while_a_stage_runs_leaves_no_object_behind()
     {
         using var alice = graph.Client(graph.AliceKey);
-        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 24, shotSeconds: 1.2));
-        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 80, "keyframes under way", seconds: 240);
+        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 24, shotSeconds: 20));
+        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 100, "keyframes under way", seconds: 240);
 
         Assert.Equal(HttpStatusCode.NoContent, (await alice.DeleteAsync($"/api/videos/{id}", Cancellation)).StatusCode);
 
