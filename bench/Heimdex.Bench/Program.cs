@@ -14,6 +14,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
+      dotnet run -c Release --project bench/Heimdex.Bench -- indexing [--data-dir DIR] [--audio DIR] [--faces DIR]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet, then on generated decks and
               cut videos from the tuning seeds and from held-out seeds (needs no running graph; default media:
@@ -31,6 +32,8 @@ const string Usage = """
     web       each page of the web app in Chromium on a library of that many videos: p50/p95 until its scripts ran and
               until its content is shown (needs Debian's chromium)
     queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
+    indexing  generated talks of 2 and 10 minutes (720p slides, narration from the shared clips, a face) uploaded to an
+              idle worker: upload answered → indexed, each stage and the wait before it, ratio to real time, worker peak RSS
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech, embed and relevance need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -87,6 +90,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "queue":
         await new QueueBenchmark(dataDirectory, args.Contains("--videos") ? videoCount : 10).RunAsync();
+        return 0;
+    case "indexing":
+        await new IndexingBenchmark(dataDirectory, audio, Path.Combine(faces, "obama_1.jpg")).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();

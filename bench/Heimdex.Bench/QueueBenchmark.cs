@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Heimdex.Bench;
 
@@ -23,17 +21,7 @@ public sealed class QueueBenchmark(string dataDirectory, int videos)
         for (var i = 0; i < videos; i++)
         {
             using var form = new MultipartFormDataContent { { new ByteArrayContent(bytes), "file", "clip.mp4" } };
-            using var uploaded = await client.PostAsync("/api/videos", form);
-            var answered = DateTimeOffset.UtcNow;
-            var id = (await uploaded.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-            JsonElement video;
-            do
-            {
-                await Task.Delay(100);
-                video = await client.GetFromJsonAsync<JsonElement>($"/api/videos/{id}");
-            }
-            while (video.GetProperty("state").GetString() is not ("indexed" or "failed"));
-
+            var (answered, video) = await PipelineRuns.UploadAndWaitAsync(client, form, TimeSpan.FromMilliseconds(100));
             var stages = video.GetProperty("stages").EnumerateArray()
                 .Select(s => (Started: s.GetProperty("startedAt").GetDateTimeOffset(), Finished: s.GetProperty("finishedAt").GetDateTimeOffset()))
                 .ToList();
