@@ -10,8 +10,9 @@ public sealed record ScreenLine(string Text, double Confidence, double StartSeco
 /// Reads the text on screen wherever the picture changes, not once per scene. Frames arrive every
 /// <see cref="Settings.SampleSeconds"/>; one is read when it is a scene's first settled picture, or when it differs,
 /// block by block, from the picture read last — once the change has settled (the next sample looks alike), so a
-/// cross-fade is not read halfway, or after <see cref="Settings.MaxSettleSeconds"/> of change that never settles
-/// (camera motion, a speaker moving). A picture alike one already read reuses that read instead of running OCR again.
+/// cross-fade is not read halfway; as soon as the changed part stands still while the rest moves (a caption over
+/// footage); or after <see cref="Settings.MaxSettleSeconds"/> of change that never settles (camera motion). A picture
+/// alike one of the last reads reuses that read instead of running OCR again.
 /// A line seen in consecutive reads is one line whose time range grows, even across scenes; it ends at the first
 /// still picture without it, or where the first of two reads in a row of a moving picture misses it.
 /// </summary>
@@ -43,6 +44,12 @@ public sealed class ScreenReader
 
         public ScreenLine Close(double endSeconds) => new(text, Confidence, StartSeconds, MissedAt ?? endSeconds);
     }
+
+    /// <summary>
+    /// How many earlier reads a changed picture is compared with: slides that come back do so within a talk's last few
+    /// dozen pictures, and a long moving video must not make every read compare with all before it.
+    /// </summary>
+    private const int RememberedReads = 64;
 
     private readonly int _width;
     private readonly int _height;
@@ -175,6 +182,11 @@ public sealed class ScreenReader
         {
             lines = [.. _read(frame, _width, _height).Where(line => line.IsText)];
             _reads.Add((picture, lines));
+            if (_reads.Count > RememberedReads)
+            {
+                _reads.RemoveAt(0);
+            }
+
             Reads++;
         }
 
