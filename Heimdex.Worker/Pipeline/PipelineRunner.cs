@@ -184,6 +184,14 @@ public sealed class PipelineRunner(
         {
             await heartbeat.StopAsync();
             db.ChangeTracker.Clear();
+            if (!await db.Videos.AnyAsync(v => v.Id == videoId, CancellationToken.None))
+            {
+                // Deleted while the stage ran (its save failed): what it stored goes now, not when a retry finds no video.
+                await ForgetDeletedAsync(scope, videoId, CancellationToken.None);
+                Record("deleted");
+                return false;
+            }
+
             await MarkFailedAsync(db, videoId, stageName, ErrorText.Of(error), videoFails: false);
             Record("error");
             throw; // Hangfire retries with backoff; the state filter fails the video when attempts run out
