@@ -32,26 +32,13 @@ builder.Services
     .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value))
     .AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value));
 
-// The pipeline, in order. Adding a stage is one class and one line here.
-builder.Services
-    .AddStage<ValidateStage>()
-    .AddStage<ExtractAudioStage>()
-    .AddStage<TranscribeStage>()
-    .AddStage<DetectShotsStage>()
-    .AddStage<KeyframesStage>()
-    .AddStage<OcrStage>()
-    .AddStage<FacesStage>()
-    .AddStage<PeopleStage>()
-    .AddStage<EmbedStage>()
-    .AddStage<NotesStage>()
-    .AddStage<FinalizeStage>();
+builder.Services.AddPipelineStages();
 
 builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
 builder.Services.AddSingleton<PeopleMatcher>();
 builder.Services.AddSingleton<IPeopleJobs, PeopleJobs>();
 builder.Services.AddSingleton<PipelineRunner>();
 builder.Services.AddSingleton<IVideoPipelineJobs>(services => services.GetRequiredService<PipelineRunner>());
-builder.Services.AddSingleton<StageStateFilter>();
 builder.Services.AddSingleton<EnginesHealthCheck>();
 builder.Services.AddHealthChecks().AddCheck<EnginesHealthCheck>(EnginesHealthCheck.Name);
 builder.Services.AddHostedService<PipelineWatchdog>();
@@ -79,8 +66,14 @@ foreach (var (engine, runsOn) in app.Services.GetRequiredService<EnginesHealthCh
 
 var pipeline = app.Services.GetRequiredService<IOptions<PipelineOptions>>().Value;
 GlobalJobFilters.Filters.Remove(GlobalJobFilters.Filters.Single(f => f.Instance is AutomaticRetryAttribute).Instance);
-GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute { Attempts = pipeline.MaxAttempts - 1, DelaysInSeconds = pipeline.RetryDelaysSeconds });
-GlobalJobFilters.Filters.Add(app.Services.GetRequiredService<StageStateFilter>());
+// A stage's own failures are retried by the runner, which counts its attempts; Hangfire retries what fails around
+// it (the database or Redis unreachable), and leaves a stage that failed for good to the dashboard's Requeue.
+GlobalJobFilters.Filters.Add(new AutomaticRetryAttribute
+{
+    Attempts = pipeline.MaxAttempts - 1,
+    DelaysInSeconds = pipeline.RetryDelaysSeconds,
+    ExceptOn = [typeof(StageFailedException)],
+});
 
 app.UseAuthentication();
 app.UseAuthorization();

@@ -126,7 +126,7 @@ public static class ScenesApi
                 statusCode: StatusCodes.Status409Conflict, title: "Pipeline busy");
         }
 
-        (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, time.GetUtcNow());
+        video.Requeue(time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
         foreach (var link in HeimdexTelemetry.LinkTo(video.TraceParent))
         {

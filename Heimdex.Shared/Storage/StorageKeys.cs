@@ -21,6 +21,11 @@ public static class StorageKeys
     /// <summary>The lecture notes: one page per distinct slide with its on-screen text and what was said while it was shown.</summary>
     public static string Notes(Guid videoId) => VideoPrefix(videoId) + "notes.pdf";
 
+    /// <summary>The slides found in a lecture (JSON), which the notes are made from.</summary>
+    public static string Slides(Guid videoId) => VideoPrefix(videoId) + "slides/slides.json";
+
+    public static string SlidePicture(Guid videoId, int number) => VideoPrefix(videoId) + $"slides/{number:D4}.jpg";
+
     /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
     public static string PersonPrefix(Guid personId) => $"people/{personId:N}/";
 

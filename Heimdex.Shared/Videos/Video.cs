@@ -44,10 +44,10 @@ public sealed class Video
 
     public string? AudioCodec { get; set; }
 
-    public VideoState State { get; set; } = VideoState.Uploaded;
+    public VideoState State { get; private set; } = VideoState.Uploaded;
 
     /// <summary>Why the video failed, in words a person can act on.</summary>
-    public string? Error { get; set; }
+    public string? Error { get; private set; }
 
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
@@ -60,6 +60,63 @@ public sealed class Video
     public string? TraceParent { get; set; }
 
     public List<Pipeline.StageRun> Stages { get; init; } = [];
+
+    // The video's state follows its stages: these are the only ways either changes (see StageRun for the stages' table).
+
+    /// <summary>A reprocess or resume was asked for: the video is processing again, its last failure forgotten.</summary>
+    public void Requeue(DateTimeOffset now) => (State, Error, UpdatedAt) = (VideoState.Processing, null, now);
+
+    /// <summary>
+    /// Resumes the pipeline: the stages in <paramref name="redo"/> and every failed one start over; the video is
+    /// indexed if nothing is left to do, processing otherwise.
+    /// </summary>
+    public void Resume(IReadOnlySet<string> redo, DateTimeOffset now)
+    {
+        // A stage that started meanwhile finishes what it began; its result stands.
+        foreach (var run in Stages.Where(s => (s.State == Pipeline.StageState.Failed || redo.Contains(s.Stage)) && s.State != Pipeline.StageState.Running))
+        {
+            run.Reset();
+        }
+
+        (State, Error, UpdatedAt) = (Stages.All(s => s.IsDone) ? VideoState.Indexed : VideoState.Processing, null, now);
+    }
+
+    public void StartStage(Pipeline.StageRun run, string? jobId, DateTimeOffset now)
+    {
+        run.Start(jobId, now);
+        (State, Error, UpdatedAt) = (VideoState.Processing, null, now);
+    }
+
+    /// <summary>The stage succeeded (or had nothing to do: <paramref name="skipReason"/>); the last one to finish makes the video indexed.</summary>
+    public void FinishStage(Pipeline.StageRun run, string? skipReason, IReadOnlyList<string> outputKeys, DateTimeOffset now)
+    {
+        if (skipReason is null)
+        {
+            run.Succeed(outputKeys, now);
+        }
+        else
+        {
+            run.Skip(skipReason, now);
+        }
+
+        UpdatedAt = now;
+        if (State == VideoState.Processing && Stages.All(s => s.IsDone))
+        {
+            State = VideoState.Indexed;
+        }
+    }
+
+    /// <summary>The stage failed for good, and with it the video, naming the stage and the reason (the first failure's, if another branch failed first).</summary>
+    public void FailStage(Pipeline.StageRun run, string reason, DateTimeOffset now, bool disownJob = false)
+    {
+        run.Fail(reason, now, disownJob);
+        if (State != VideoState.Failed)
+        {
+            (State, Error) = (VideoState.Failed, $"{run.Stage}: {reason}");
+        }
+
+        UpdatedAt = now;
+    }
 
     public List<Scene> Scenes { get; init; } = [];
 }

@@ -5,8 +5,11 @@ public static class MediaFactory
 {
     private static string NewPath(string extension) => Path.Combine(Path.GetTempPath(), $"heimdex-media-{Guid.NewGuid():N}{extension}");
 
-    /// <summary>A video of <paramref name="shots"/> shots of <paramref name="shotSeconds"/> each, alternating two very different pictures.</summary>
-    public static async Task<string> ShotsAsync(int shots, double shotSeconds)
+    /// <summary>
+    /// A video of <paramref name="shots"/> shots of <paramref name="shotSeconds"/> each, alternating two very different
+    /// pictures; silent, or with <paramref name="speech"/> said over and over as its sound.
+    /// </summary>
+    public static async Task<string> ShotsAsync(int shots, double shotSeconds, string? speech = null)
     {
         var path = NewPath(".mp4");
         var inputs = new List<string>();
@@ -17,7 +20,10 @@ public static class MediaFactory
         }
 
         var concat = string.Concat(Enumerable.Range(0, shots).Select(i => $"[{i}:v]")) + $"concat=n={shots}:v=1:a=0[v]";
-        await RunFFmpegAsync([.. inputs, "-filter_complex", concat, "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "35", "-pix_fmt", "yuv420p", path]);
+        string[] sound = speech is null ? [] : ["-stream_loop", "-1", "-i", speech];
+        string[] mapSound = speech is null ? [] : ["-map", $"{shots}:a", "-c:a", "aac", "-shortest"];
+        await RunFFmpegAsync([.. inputs, .. sound, "-filter_complex", concat, "-map", "[v]", .. mapSound,
+            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "35", "-pix_fmt", "yuv420p", path]);
         return path;
     }
 

@@ -46,7 +46,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
         var video = await WaitForEndAsync(alice, id);
 
         Assert.Equal("indexed", video.GetProperty("state").GetString());
-        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "notes", "finalize"],
+        Assert.Equal(["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "slides", "people", "embed", "notes", "finalize"],
             video.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("stage").GetString()));
         Assert.Equal("skipped", Stage(video, "extract_audio").GetProperty("state").GetString()); // testvideo.mp4 has no audio
         Assert.Equal(1280, video.GetProperty("width").GetInt32());
@@ -130,7 +130,7 @@ public sealed class PipelineTests(HeimdexGraph graph)
     }
 
     [Fact]
-    public async Task Reprocess_from_a_stage_reruns_it_and_the_stages_after_it_only()
+    public async Task Reprocess_from_a_stage_reruns_it_and_the_stages_that_need_it_only()
     {
         using var alice = graph.Client(graph.AliceKey);
         var id = await UploadAsync(alice, TestFiles.TestVideo);
@@ -142,62 +142,96 @@ public sealed class PipelineTests(HeimdexGraph graph)
         using var accepted = await ReprocessAsync(alice, id, "keyframes");
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var after = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed"
-            && Stage(v, "finalize").GetProperty("startedAt").GetDateTimeOffset() > Stage(before, "finalize").GetProperty("startedAt").GetDateTimeOffset(), "reprocessed");
+            && StartedAt(v, "finalize") > StartedAt(before, "finalize"), "reprocessed");
 
-        Assert.Equal(Stage(before, "detect_shots").GetProperty("startedAt").GetDateTimeOffset(), Stage(after, "detect_shots").GetProperty("startedAt").GetDateTimeOffset());
-        Assert.True(Stage(after, "keyframes").GetProperty("startedAt").GetDateTimeOffset() > Stage(before, "keyframes").GetProperty("startedAt").GetDateTimeOffset());
+        // The picture branch from keyframes on, and what joins it, ran again; the audio branch did not.
+        Assert.All(["keyframes", "ocr", "faces", "slides", "people", "embed", "notes"], stage => Assert.True(StartedAt(after, stage) > StartedAt(before, stage), stage));
+        Assert.All(["validate", "extract_audio", "transcribe", "detect_shots"], stage => Assert.Equal(StartedAt(before, stage), StartedAt(after, stage)));
         Assert.Equal(scenesBefore, (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).GetArrayLength());
     }
 
-    [Fact]
-    public async Task A_stage_that_keeps_failing_fails_the_video_and_requeueing_its_job_resumes_it()
+    private static DateTimeOffset StartedAt(JsonElement video, string stage) => Stage(video, stage).GetProperty("startedAt").GetDateTimeOffset();
+
+    /// <summary>The first stage, one of the audio branch and one of the picture branch, each losing the file it reads.</summary>
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("transcribe")]
+    [InlineData("keyframes")]
+    public async Task A_stage_that_keeps_failing_fails_the_video_and_requeueing_its_job_resumes_it(string stage)
     {
         using var alice = graph.Client(graph.AliceKey);
-        var id = await UploadAsync(alice, TestFiles.TestVideo);
-        await WaitForEndAsync(alice, id);
+        var id = await UploadAsync(alice, await MediaFactory.WithSoundAsync(TestFiles.SharedMedia("audio", "jfk.wav")));
+        var before = await WaitForEndAsync(alice, id);
+        Assert.Equal("indexed", before.GetProperty("state").GetString());
+        var (key, file) = stage == "transcribe" ? (StorageKeys.Audio(id), Path.GetTempFileName()) : (StorageKeys.VideoOriginal(id), Path.GetTempFileName());
         using var s3 = graph.Storage.CreateClient();
-        await s3.DeleteObjectAsync(graph.Storage.Bucket, StorageKeys.VideoOriginal(id), Cancellation); // storage lost the file
+        using (var stored = await s3.GetObjectAsync(graph.Storage.Bucket, key, Cancellation))
+        {
+            await stored.WriteResponseStreamToFileAsync(file, append: false, Cancellation);
+        }
 
-        (await ReprocessAsync(alice, id, "validate")).EnsureSuccessStatusCode();
+        await s3.DeleteObjectAsync(graph.Storage.Bucket, key, Cancellation); // storage lost the file
+
+        (await ReprocessAsync(alice, id, stage)).EnsureSuccessStatusCode();
         var failed = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "failed", "failed after its retries");
 
-        Assert.StartsWith("validate failed after every retry", failed.GetProperty("error").GetString());
-        Assert.Equal(3, Stage(failed, "validate").GetProperty("attempt").GetInt32());
+        Assert.StartsWith($"{stage}: failed after every retry (3 attempts)", failed.GetProperty("error").GetString());
+        Assert.Equal(3, Stage(failed, stage).GetProperty("attempt").GetInt32());
+        var untouched = stage == "transcribe" ? "keyframes" : stage == "keyframes" ? "transcribe" : null;
+        if (untouched is not null)
+        {
+            Assert.Equal(StartedAt(before, untouched), StartedAt(failed, untouched)); // the other branch is not redone
+        }
 
-        await s3.PutObjectAsync(new() { BucketName = graph.Storage.Bucket, Key = StorageKeys.VideoOriginal(id), FilePath = TestFiles.TestVideo }, Cancellation);
+        await s3.PutObjectAsync(new() { BucketName = graph.Storage.Bucket, Key = key, FilePath = file }, Cancellation);
         var failedJob = graph.Jobs.GetMonitoringApi().FailedJobs(0, 1000).Single(j => j.Value.Job.Args.Contains(id)).Key;
         Assert.True(new BackgroundJobClient(graph.Jobs).Requeue(failedJob)); // what the dashboard's Requeue button does
 
-        Assert.Equal("indexed", (await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again")).GetProperty("state").GetString());
+        var resumed = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
+        Assert.Equal(4, Stage(resumed, stage).GetProperty("attempt").GetInt32());
+        File.Delete(file);
     }
 
     [Fact]
-    public async Task A_worker_killed_mid_stage_is_restarted_and_the_video_resumes_at_that_stage_without_duplicates()
+    public async Task A_worker_killed_while_both_branches_run_resumes_each_at_its_stage_without_duplicates()
     {
         using var alice = graph.Client(graph.AliceKey);
-        // Long shots: keyframes decode the whole video once, and that has to take long enough to be caught under way.
-        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 20));
-        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 100, "keyframes under way", seconds: 240);
+        // Long shots and a long talk: keyframes decode the whole video once, and transcription takes minutes, so both
+        // branches are caught under way at the same moment (a pipeline of one stage at a time never gets there).
+        var id = await UploadAsync(alice, await MediaFactory.ShotsAsync(shots: 30, shotSeconds: 20, TestFiles.SharedMedia("audio", "jfk.wav")));
+        await WaitForAsync(alice, id, v => ProgressOf(v, "keyframes") is > 0 and < 100 && Stage(v, "transcribe").GetProperty("state").GetString() == "running",
+            "keyframes and transcribe under way together", seconds: 240);
 
-        await graph.Graph.CrashAsync("worker"); // SIGKILL, mid-stage
+        await graph.Graph.CrashAsync("worker"); // SIGKILL, mid-stage in both branches
 
-        var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 300);
+        var video = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "resumed to the end", seconds: 420);
         Assert.Equal("indexed", video.GetProperty("state").GetString());
         Assert.Equal(2, Stage(video, "keyframes").GetProperty("attempt").GetInt32());
+        Assert.Equal(2, Stage(video, "transcribe").GetProperty("attempt").GetInt32());
         Assert.Equal(1, Stage(video, "detect_shots").GetProperty("attempt").GetInt32());
+        Assert.Equal(1, Stage(video, "extract_audio").GetProperty("attempt").GetInt32());
 
         var scenes = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).EnumerateArray().ToList();
         Assert.Equal(30, scenes.Count);
         Assert.All(scenes, s => Assert.NotNull(s.GetProperty("thumbnailUrl").GetString()));
+        Assert.Equal((30L, 30L), await CountAsync("Scenes", "Index", id));
+        var (segments, distinct) = await CountAsync("TranscriptSegments", "StartSeconds", id);
+        Assert.True(segments > 20, $"{segments} transcript segments for ten minutes of speech");
+        Assert.Equal(segments, distinct);
+    }
+
+    /// <summary>A table's rows for the video, and how many distinct values of <paramref name="column"/> they hold: equal when nothing is duplicated.</summary>
+    private async Task<(long Rows, long Distinct)> CountAsync(string table, string column, Guid id)
+    {
         await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
         await connection.OpenAsync(Cancellation);
-        await using var count = new NpgsqlCommand("SELECT count(*), count(DISTINCT \"Index\") FROM \"Scenes\" WHERE \"VideoId\" = $1", connection)
+        await using var count = new NpgsqlCommand($"SELECT count(*), count(DISTINCT \"{column}\") FROM \"{table}\" WHERE \"VideoId\" = $1", connection)
         {
             Parameters = { new() { Value = id } },
         };
         await using var reader = await count.ExecuteReaderAsync(Cancellation);
         await reader.ReadAsync(Cancellation);
-        Assert.Equal((30L, 30L), (reader.GetInt64(0), reader.GetInt64(1)));
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
 {
     private const int ExportSeconds = 60;
     private static readonly string[] Stages =
-        ["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "people", "embed", "notes", "finalize"];
+        ["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "slides", "people", "embed", "notes", "finalize"];
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -140,8 +140,8 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
         await Eventually.PollAsync(() =>
             {
                 listener.RecordObservableInstruments();
-                return Task.FromResult(measured.Keys.Count(k => k.Instrument == "heimdex.videos"));
-            }, count => count == Enum.GetValues<VideoState>().Length, "videos by every state", seconds: 30);
+                return Task.FromResult((Videos: measured.Keys.Count(k => k.Instrument == "heimdex.videos"), Jobs: measured.Keys.Count(k => k.Instrument == "heimdex.jobs")));
+            }, counts => counts == (Enum.GetValues<VideoState>().Length, 4), "videos by every state and jobs by four states", seconds: 30);
         await gauges.StopAsync(Cancellation);
 
         await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);

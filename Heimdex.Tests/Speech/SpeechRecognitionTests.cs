@@ -15,7 +15,7 @@ public sealed class SpeechRecognitionTests
         var wav = await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "jfk.wav"));
         using var audio = WavFile.Open(wav);
 
-        var segments = Transcriber.Transcribe(audio, Pocketsphinx.Value, TestContext.Current.CancellationToken).ToList();
+        var segments = await Transcriber.TranscribeAsync(audio, Pocketsphinx.Value, TestContext.Current.CancellationToken);
 
         var text = string.Join(' ', segments.Select(s => s.Text));
         Assert.Contains("country", text);
@@ -34,12 +34,12 @@ public sealed class SpeechRecognitionTests
     {
         using var jfk = WavFile.Open(await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "jfk.wav")));
         using var other = WavFile.Open(await TestAudio.ToPcmWavAsync(TestFiles.SharedMedia("audio", "OSR_us_000_0034_8k.wav")));
-        string Heard(WavFile audio) => string.Join(' ', Transcriber.Transcribe(audio, Pocketsphinx.Value, TestContext.Current.CancellationToken).Select(s => s.Text));
+        async Task<string> Heard(WavFile audio) => string.Join(' ', (await Transcriber.TranscribeAsync(audio, Pocketsphinx.Value, TestContext.Current.CancellationToken)).Select(s => s.Text));
 
-        var first = Heard(jfk);
-        Heard(other);
+        var first = await Heard(jfk);
+        await Heard(other);
 
-        Assert.Equal(first, Heard(jfk));
+        Assert.Equal(first, await Heard(jfk));
         Assert.Contains("what you can do for your country", first);
     }
 

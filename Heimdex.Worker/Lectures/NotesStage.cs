@@ -1,57 +1,36 @@
-using System.Globalization;
-using Heimdex.Shared.Models;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
-using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
-using Heimdex.Worker.Stages;
-using Heimdex.Worker.Text;
 using Microsoft.EntityFrameworkCore;
 
 namespace Heimdex.Worker.Lectures;
 
 /// <summary>
-/// The lecture notes PDF: one page per distinct slide, found in the picture itself rather than in the scenes (slides
-/// on one background are often one shot, and a slide shown again is a new scene but not a new page), with the text
-/// read on a full-size frame of it and the transcript's words said while it was on screen. Runs after the transcript
-/// and the on-screen text exist; a reprocess makes it again under the same key.
+/// The lecture notes PDF: one page per slide the slides stage found, with its picture, the text read on it and the
+/// transcript's words said while it was on screen. Runs once both the slides and the transcript exist; a reprocess
+/// makes it again under the same key.
 /// </summary>
-public sealed class NotesStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPipelineStage
+public sealed class NotesStage : IPipelineStage
 {
     public static string StageName => PipelineStages.Notes;
 
-    /// <summary>Slides are looked for in grey frames this small, sampled this often: enough to see a line of text change.</summary>
-    public const int SampleWidth = 160;
-    public const int SampleHeight = 90;
-    public const double SampleSeconds = 0.5;
-
-    /// <summary>The width the slide pictures are stored at in the PDF and read at by OCR.</summary>
-    public const int PictureWidth = 1280;
-
-    public IEnumerable<string> FindProblems() => ocr.FindProblems().Concat(LectureNotesPdf.FindProblems());
+    public IEnumerable<string> FindProblems() => LectureNotesPdf.FindProblems();
 
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
         var video = context.Video;
-        var url = await context.OriginalUrlAsync();
-        var slides = await FindSlidesAsync(url, cancellationToken);
-        progress.Report(0.4);
-
+        var slides = await SlidesStage.LoadAsync(context.Store, video.Id, context.WorkDirectory, cancellationToken);
         var segments = await context.Db.TranscriptSegments.AsNoTracking().Where(s => s.VideoId == video.Id).ToListAsync(cancellationToken);
         var words = SpokenWords.Of(segments);
-        var said = SaidOver(slides, words);
+        var said = SaidOver([.. slides.Select(s => s.Slide)], words);
         var pages = new List<NotesPage>();
-        foreach (var slide in slides)
+        foreach (var (slide, onScreen) in slides)
         {
             var picture = Path.Combine(context.WorkDirectory, $"slide-{slide.Number:D4}.jpg");
-            var at = slide.PictureSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-            await ffmpeg.RunAsync(
-                ["-ss", at, "-i", url, "-map", "0:v:0", "-frames:v", "1", "-vf", $"scale='min({PictureWidth},iw)':-2", "-q:v", "3", "-y", picture],
-                readOutput: null, cancellationToken);
-            var onScreen = ocr.Value.Read(picture).Where(line => line.IsText).DistinctBy(line => line.Key).Select(line => line.Text).ToList();
+            await context.Store.DownloadFileAsync(StorageKeys.SlidePicture(video.Id, slide.Number), picture, cancellationToken);
             pages.Add(new NotesPage(slide, picture, onScreen, string.Join(' ', said[slide.Number - 1])));
-            progress.Report(0.4 + 0.5 * slide.Number / slides.Count);
+            progress.Report(0.9 * slide.Number / slides.Count);
         }
 
         if (pages.Count == 0)
@@ -69,17 +48,6 @@ public sealed class NotesStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : I
 
         await context.Store.UploadFileAsync(StorageKeys.Notes(video.Id), notes, "application/pdf", cancellationToken);
         return StageOutcome.Done(StorageKeys.Notes(video.Id));
-    }
-
-    private async Task<IReadOnlyList<Slide>> FindSlidesAsync(string url, CancellationToken cancellationToken)
-    {
-        var timeline = new SlideTimeline(SampleWidth, SampleHeight, SampleSeconds, new SlideTimeline.Settings());
-        var rate = (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture);
-        await ffmpeg.RunAsync(
-            ["-i", url, "-map", "0:v:0", "-vf", $"fps={rate},scale={SampleWidth}:{SampleHeight}:flags=area,format=gray", "-f", "rawvideo", "pipe:1"],
-            (output, token) => ShotDetector.ReadFramesAsync(output, timeline.FrameSize, timeline.Add, token),
-            cancellationToken);
-        return timeline.Slides();
     }
 
     /// <summary>

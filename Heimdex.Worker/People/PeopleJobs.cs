@@ -47,14 +47,14 @@ public sealed class PeopleJobs(
             return;
         }
 
-        if (GiveUpIfAttemptsSpent(photo, pipeline.Value.MaxAttempts, time.GetUtcNow()))
+        if (photo.GiveUpIfAttemptsSpent(pipeline.Value.MaxAttempts, time.GetUtcNow()))
         {
             activity?.SetStatus(ActivityStatusCode.Error, photo.Error);
             await db.SaveChangesAsync(cancellationToken);
             return;
         }
 
-        (photo.State, photo.Error, photo.Attempts, photo.UpdatedAt) = (PhotoState.Processing, null, photo.Attempts + 1, time.GetUtcNow());
+        photo.StartAttempt(time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
 
         var path = Path.Combine(Directory.CreateDirectory(pipeline.Value.WorkDirectory).FullName, $"photo-{photoId:N}");
@@ -62,22 +62,27 @@ public sealed class PeopleJobs(
         {
             await scope.ServiceProvider.GetRequiredService<ObjectStore>().DownloadFileAsync(StorageKeys.PersonPhoto(photo.PersonId, photo.Id), path, cancellationToken);
             var (subject, problem) = FaceMatching.ChooseSubject(faces.Value.Analyze(path), people.Value);
-            (photo.State, photo.Error, photo.FaceEmbedding) = subject is null
-                ? (PhotoState.Failed, problem, (float[]?)null)
-                : (PhotoState.Ready, (string?)null, subject.Embedding);
+            if (subject is null)
+            {
+                photo.Reject(problem ?? "no face to learn from", time.GetUtcNow());
+            }
+            else
+            {
+                photo.Accept(subject.Embedding, time.GetUtcNow());
+            }
         }
         catch (Exception unreadable) when (unreadable is InvalidDataException or ImageTooLargeException)
         {
-            (photo.State, photo.Error) = (PhotoState.Failed, $"the image cannot be read: {ErrorText.Of(unreadable)}");
+            photo.Reject($"the image cannot be read: {ErrorText.Of(unreadable)}", time.GetUtcNow());
         }
         catch (Exception error) when (error is not OperationCanceledException && photo.Attempts >= pipeline.Value.MaxAttempts)
         {
-            (photo.State, photo.Error) = (PhotoState.Failed, $"processing failed {photo.Attempts} times; last: {ErrorText.Of(error)}");
+            photo.Reject($"processing failed {photo.Attempts} times; last: {ErrorText.Of(error)}", time.GetUtcNow());
         }
         catch (Exception error) when (error is not OperationCanceledException)
         {
             logger.LogWarning(error, "Reference photo {PhotoId} failed on attempt {Attempt}; it will be retried", photoId, photo.Attempts);
-            (photo.State, photo.Error, photo.UpdatedAt) = (PhotoState.Uploaded, $"attempt {photo.Attempts} failed: {ErrorText.Of(error)}; retrying", time.GetUtcNow());
+            photo.RetryLater(ErrorText.Of(error), time.GetUtcNow());
             await db.SaveChangesAsync(CancellationToken.None);
             throw;
         }
@@ -86,7 +91,6 @@ public sealed class PeopleJobs(
             File.Delete(path);
         }
 
-        photo.UpdatedAt = time.GetUtcNow();
         if (photo.State != PhotoState.Ready)
         {
             activity?.SetStatus(ActivityStatusCode.Error, photo.Error);
@@ -95,23 +99,6 @@ public sealed class PeopleJobs(
         }
 
         await RefreshAsync(db, photo.PersonId, cancellationToken);
-    }
-
-    /// <summary>
-    /// A photo still unfinished after its last attempt stopped the worker during every attempt (a crash, a kill for
-    /// memory): it fails with that reason instead of being tried again, which would stop the worker, and everyone's
-    /// stages on it, once more.
-    /// </summary>
-    public static bool GiveUpIfAttemptsSpent(PersonPhoto photo, int maxAttempts, DateTimeOffset now)
-    {
-        if (photo.Attempts < maxAttempts)
-        {
-            return false;
-        }
-
-        (photo.State, photo.Error, photo.UpdatedAt) =
-            (PhotoState.Failed, $"processing it stopped the worker {photo.Attempts} times (it crashed or was killed while reading the photo); it is not tried again", now);
-        return true;
     }
 
     public async Task RefreshPersonAsync(Guid personId, CancellationToken cancellationToken)

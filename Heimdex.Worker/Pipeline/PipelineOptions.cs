@@ -28,6 +28,10 @@ public sealed class PipelineOptions
     /// <summary>Waits between attempts, in seconds; the last repeats.</summary>
     public int[] RetryDelaysSeconds { get; set; } = [10, 60, 300];
 
+    /// <summary>The wait before the attempt after <paramref name="attempt"/>.</summary>
+    public TimeSpan RetryDelay(int attempt) =>
+        RetryDelaysSeconds is [] ? TimeSpan.Zero : TimeSpan.FromSeconds(RetryDelaysSeconds[Math.Clamp(attempt - 1, 0, RetryDelaysSeconds.Length - 1)]);
+
     /// <summary>How often a running stage proves it is alive.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 

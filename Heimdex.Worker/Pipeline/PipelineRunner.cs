@@ -15,9 +15,11 @@ using Npgsql;
 namespace Heimdex.Worker.Pipeline;
 
 /// <summary>
-/// Runs the pipeline as one Hangfire job per stage. It owns what stages must not: the per-video lock (one stage of a
-/// video at a time, whichever job asked), the stage's state row, heartbeats, the decision to skip a stage that
-/// already succeeded (so retries and duplicate deliveries never redo or duplicate work), and enqueuing the next stage.
+/// Runs the pipeline's stage graph as one Hangfire job per stage. It owns what stages must not: one run of a stage at
+/// a time (whichever job asked), the stage's attempts and state (through the transitions on <see cref="Video"/> and
+/// <see cref="StageRun"/>), heartbeats, retries, and enqueuing every stage whose needs are met once a stage ends —
+/// so the audio and picture branches run at once, and a stage that already succeeded is never redone by a retry or a
+/// duplicate delivery. Each change of state happens under the video's lock, held for that change only.
 /// </summary>
 public sealed class PipelineRunner(
     IServiceScopeFactory scopes,
@@ -29,48 +31,67 @@ public sealed class PipelineRunner(
     ILogger<PipelineRunner> logger) : IVideoPipelineJobs
 {
     private const string LockScope = "video";
+    private int _running;
     private static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(15);
 
     private static readonly Histogram<double> StageDuration = HeimdexTelemetry.Meter.CreateHistogram<double>(
-        "heimdex.stage.duration", "s", "How long a pipeline stage ran, by stage and outcome: succeeded, skipped, failed (the video fails), timeout (stopped at the stage timeout: the video fails), error (it threw: retried until attempts run out), interrupted (worker shutdown).");
+        "heimdex.stage.duration", "s", "How long a pipeline stage ran, by stage and outcome: succeeded, skipped, failed (the video fails), timedout (stopped at the stage timeout: the video fails), error (it threw: retried until attempts run out), interrupted (worker shutdown), deleted (the video was deleted meanwhile).");
 
     public async Task RunAsync(Guid videoId, string? fromStage, CancellationToken cancellationToken)
     {
         Activity.Current?.SetTag(HeimdexTelemetry.VideoId, videoId);
         using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.VideoId, videoId)));
-        if (fromStage is not null)
+        var redo = fromStage is null ? new HashSet<string>() : registry.WithDependents(fromStage); // unknown names fail here, visibly
+        await ChangeAsync(videoId, (video, _) =>
         {
-            registry.TypeOf(fromStage); // unknown names fail here, visibly
-        }
-
-        string? next;
-        await using (await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken))
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-            if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
-            {
-                return;
-            }
-
-            var reset = fromStage is null ? [] : registry.Names.SkipWhile(n => n != fromStage).ToHashSet();
-            foreach (var run in video.Stages.Where(s => reset.Contains(s.Stage)))
-            {
-                (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt, run.OutputKeys) =
-                    (StageState.Pending, 0, 0, null, null, null, null, []);
-            }
-
-            next = FirstUnfinished(video);
-            (video.State, video.Error, video.UpdatedAt) = (next is null ? VideoState.Indexed : VideoState.Processing, null, time.GetUtcNow());
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        // Enqueued once the lock is released, so the stage's job finds the video free instead of deferring itself.
-        if (next is not null)
-        {
-            await EnqueueStageAsync(videoId, next);
-        }
+            video.Resume(redo, time.GetUtcNow());
+            return true;
+        }, cancellationToken);
     }
+
+    /// <summary>
+    /// For the watchdog: a video that has waited too long with no live job. Its failed stages start over, and its
+    /// queued ones, whose jobs were lost, are enqueued again.
+    /// </summary>
+    public Task ResumeLostAsync(Guid videoId, CancellationToken cancellationToken) =>
+        ChangeAsync(videoId, (video, enqueue) =>
+        {
+            video.Resume(new HashSet<string>(), time.GetUtcNow());
+            foreach (var lost in video.Stages.Where(s => s.State == StageState.Queued))
+            {
+                enqueue(lost, "its job was lost; enqueued again by the watchdog");
+            }
+
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// For the watchdog: a running stage went silent (its worker died) or overran the stage timeout. Unless it moved on
+    /// meanwhile, it fails, taking the video with it, or (silent, with attempts left) is enqueued to resume.
+    /// </summary>
+    public Task TakeOverAsync(Guid videoId, string stageName, int attempt, string? failure, CancellationToken cancellationToken) =>
+        ChangeAsync(videoId, (video, enqueue) =>
+        {
+            var run = video.Stages.Single(s => s.Stage == stageName);
+            if (run.State != StageState.Running || run.Attempt != attempt)
+            {
+                return false; // it moved on meanwhile
+            }
+
+            if (failure is null && run.Attempt < options.Value.MaxAttempts)
+            {
+                run.Interrupt($"its worker stopped responding during attempt {run.Attempt}; resumed by the watchdog", null);
+                enqueue(run, null);
+                logger.LogWarning("Resumed {Stage} of video {VideoId}: its worker stopped responding", stageName, videoId);
+                return true;
+            }
+
+            // The job that ran it is disowned: Hangfire delivering it again later must not revive the video.
+            var reason = failure ?? $"its worker stopped responding {run.Attempt} times";
+            video.FailStage(run, reason, time.GetUtcNow(), disownJob: true);
+            logger.LogWarning("Failed {Stage} of video {VideoId}: {Reason}", stageName, videoId, reason);
+            return true;
+        }, cancellationToken);
 
     [DisplayName("{1} · video {0}")]
     public async Task RunStageAsync(Guid videoId, string stageName, PerformContext? job, CancellationToken cancellationToken)
@@ -79,148 +100,200 @@ public sealed class PipelineRunner(
         activity?.DisplayName = $"stage {stageName}";
         using var logScope = logger.BeginScope(HeimdexTelemetry.Scope((HeimdexTelemetry.VideoId, videoId), (HeimdexTelemetry.Stage, stageName)));
         var stageType = registry.TypeOf(stageName);
-        bool moveOn;
-        await using (var videoLock = await AdvisoryLock.TryAcquireAsync(dataSource, LockScope, videoId, cancellationToken))
+        var jobId = job?.BackgroundJob.Id;
+        await using var stageLock = await AdvisoryLock.TryAcquireAsync(dataSource, $"{LockScope} stage {stageName}", videoId, cancellationToken);
+        if (stageLock is null)
         {
-            if (videoLock is null)
-            {
-                // Another stage of this video is running (a duplicate delivery, a watchdog resume): come back later.
-                activity?.AddEvent(new ActivityEvent($"deferred by {BusyRetryDelay.TotalSeconds:0} s: another job of this video holds its lock"));
-                await RecordJobAsync(videoId, stageName, jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, null, CancellationToken.None), BusyRetryDelay));
-                return;
-            }
-
-            moveOn = await RunLockedStageAsync(videoId, stageName, stageType, job?.BackgroundJob.Id, activity, cancellationToken);
+            // This stage of this video is running under another job (a duplicate delivery, a watchdog resume): come back later.
+            activity?.AddEvent(new ActivityEvent($"deferred by {BusyRetryDelay.TotalSeconds:0} s: another job is running this stage"));
+            jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(videoId, stageName, null, CancellationToken.None), BusyRetryDelay);
+            return;
         }
 
-        // Enqueued once the lock is released, so the next stage's job finds the video free instead of deferring itself.
-        if (moveOn && registry.After(stageName) is { } next)
+        (Guid RunId, int Attempt)? started = null;
+        await ChangeAsync(videoId, (video, _) =>
         {
-            await EnqueueStageAsync(videoId, next);
+            var run = video.Stages.Single(s => s.Stage == stageName);
+            if (run.IsDone)
+            {
+                return true; // a duplicate or a retry of finished work: the change only makes sure the pipeline moves on
+            }
+
+            if (WhyNotNow(video, run, jobId) is { } notNow)
+            {
+                // A job Hangfire redelivered after its worker died, or one a reprocess made stale: it must not revive or reorder.
+                activity?.AddEvent(new ActivityEvent($"not run: {notNow}"));
+                logger.LogWarning("A job for {Stage} of video {VideoId} was not run: {Reason}", stageName, videoId, notNow);
+                return false;
+            }
+
+            video.StartStage(run, jobId, time.GetUtcNow());
+            started = (run.Id, run.Attempt);
+            return true;
+        }, cancellationToken);
+        if (started is not var (runId, attempt))
+        {
+            return;
+        }
+
+        activity?.SetTag(HeimdexTelemetry.Attempt, attempt);
+        var result = await ExecuteAsync(videoId, runId, stageName, stageType, attempt, activity, cancellationToken);
+        string? failedForGood = null;
+        await ChangeAsync(videoId, (video, _) =>
+        {
+            var run = video.Stages.Single(s => s.Stage == stageName);
+            if (run.State != StageState.Running || run.Attempt != attempt)
+            {
+                logger.LogWarning("{Stage} of video {VideoId} ended ({Outcome}) after the watchdog had taken it over; its result is dropped", stageName, videoId, result.Outcome);
+                return false;
+            }
+
+            failedForGood = Finish(video, run, result);
+            return true;
+        }, CancellationToken.None);
+
+        if (result.Outcome == StageOutcomeKind.Interrupted)
+        {
+            throw new OperationCanceledException(cancellationToken); // Hangfire runs the job again when a worker starts
+        }
+
+        if (failedForGood is not null)
+        {
+            throw new StageFailedException(failedForGood); // the job shows as failed in the dashboard, where Requeue resumes it
         }
     }
 
-    /// <summary>Runs the stage under the video's lock; true when the pipeline moves on to the next stage.</summary>
-    private async Task<bool> RunLockedStageAsync(
-        Guid videoId, string stageName, Type stageType, string? jobId, Activity? activity, CancellationToken cancellationToken)
+    /// <summary>Records how the stage's run ended; returns the reason when the stage failed for good after its retries.</summary>
+    private string? Finish(Video video, StageRun run, StageResult result)
+    {
+        var now = time.GetUtcNow();
+        switch (result.Outcome)
+        {
+            case StageOutcomeKind.Succeeded:
+                video.FinishStage(run, result.Done!.Skipped ? result.Done.Reason ?? "nothing to do" : null, result.Done.OutputKeys, now);
+                return null;
+            case StageOutcomeKind.Failed or StageOutcomeKind.TimedOut:
+                video.FailStage(run, result.Reason!, now);
+                logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", video.Id, run.Stage, result.Reason);
+                return null;
+            case StageOutcomeKind.Interrupted:
+                run.Interrupt("interrupted by a worker shutdown; it resumes when a worker takes the job again", null);
+                return null;
+            case StageOutcomeKind.Deleted:
+                return null; // the change found no video: it removed what the stage stored
+            case StageOutcomeKind.Error when run.Attempt < options.Value.MaxAttempts:
+                var delay = options.Value.RetryDelay(run.Attempt);
+                var retry = jobs.Schedule<PipelineRunner>(r => r.RunStageAsync(video.Id, run.Stage, null, CancellationToken.None), delay);
+                run.Retry(result.Reason!, retry, now + delay);
+                logger.LogWarning("{Stage} of video {VideoId} failed on attempt {Attempt}; retrying in {Delay}: {Reason}", run.Stage, video.Id, run.Attempt, delay, result.Reason);
+                return null;
+            default:
+                var reason = $"failed after every retry ({run.Attempt} attempts): {result.Reason}";
+                video.FailStage(run, reason, now);
+                logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", video.Id, run.Stage, reason);
+                return reason;
+        }
+    }
+
+    /// <summary>Runs the stage with its heartbeat and timeout; whatever happens is returned, never thrown.</summary>
+    private async Task<StageResult> ExecuteAsync(
+        Guid videoId, Guid runId, string stageName, Type stageType, int attempt, Activity? activity, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-        if (await LoadAsync(scope, db, videoId, cancellationToken) is not { } video)
-        {
-            return false;
-        }
-        var run = video.Stages.Single(s => s.Stage == stageName);
-        if (run.State is StageState.Succeeded or StageState.Skipped)
-        {
-            return true; // a duplicate or a retry of finished work: only make sure the pipeline moves on
-        }
-
-        if (WhyNotNow(video, run, jobId) is { } notNow)
-        {
-            // A job Hangfire redelivered after its worker died, or one a reprocess made stale: it must not revive or reorder.
-            activity?.AddEvent(new ActivityEvent($"not run: {notNow}"));
-            logger.LogWarning("A job for {Stage} of video {VideoId} was not run: {Reason}", stageName, videoId, notNow);
-            return false;
-        }
-
-        var now = time.GetUtcNow();
-        (run.State, run.Attempt, run.Progress, run.Error, run.StartedAt, run.FinishedAt, run.HeartbeatAt) =
-            (StageState.Running, run.Attempt + 1, 0, null, now, null, now);
-        (video.State, video.Error, video.UpdatedAt) = (VideoState.Processing, null, now);
-        await db.SaveChangesAsync(cancellationToken);
-        activity?.SetTag(HeimdexTelemetry.Attempt, run.Attempt);
-
         var started = Stopwatch.GetTimestamp();
-        void Record(string outcome) => StageDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
-            new KeyValuePair<string, object?>("stage", stageName), new KeyValuePair<string, object?>("outcome", outcome));
+        StageResult Record(StageResult result)
+        {
+            StageDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>("stage", stageName), new KeyValuePair<string, object?>("outcome", result.Done?.Skipped == true ? "skipped" : result.Outcome.ToString().ToLowerInvariant()));
+            if (result.Reason is not null)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, result.Reason);
+            }
+
+            return result;
+        }
+
         var workDirectory = Directory.CreateDirectory(Path.Combine(options.Value.WorkDirectory, $"{videoId:N}-{stageName}")).FullName;
-        await using var heartbeat = new StageHeartbeat(dataSource, run.Id, options.Value.HeartbeatInterval, time);
+        var freeCores = Math.Max(1, Environment.ProcessorCount - (Interlocked.Increment(ref _running) - 1));
+        await using var heartbeat = new StageHeartbeat(dataSource, runId, options.Value.HeartbeatInterval, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.StageTimeout);
         try
         {
+            if (await db.Videos.FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken) is not { } video)
+            {
+                return Record(StageResult.Deleted);
+            }
+
             var stage = (IPipelineStage)scope.ServiceProvider.GetRequiredService(stageType);
-            var outcome = await stage.ExecuteAsync(
-                new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, run.Attempt), heartbeat, timeout.Token);
-            await heartbeat.StopAsync();
-            (run.State, run.Progress, run.Error, run.OutputKeys, run.FinishedAt) =
-                (outcome.Skipped ? StageState.Skipped : StageState.Succeeded, 100, outcome.Reason, [.. outcome.OutputKeys], time.GetUtcNow());
-            video.UpdatedAt = time.GetUtcNow();
+            var outcome = await stage.ExecuteAsync(new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, attempt, freeCores), heartbeat, timeout.Token);
             await db.SaveChangesAsync(CancellationToken.None);
-            Record(outcome.Skipped ? "skipped" : "succeeded");
+            return Record(new StageResult(StageOutcomeKind.Succeeded, null, outcome));
         }
         catch (PermanentStageFailure failure)
         {
-            await heartbeat.StopAsync();
-            db.ChangeTracker.Clear();
-            await MarkFailedAsync(db, videoId, stageName, ErrorText.Of(failure), videoFails: true);
-            logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, failure.Message);
             activity.RecordFailure(failure);
-            Record("failed");
-            return false;
+            return Record(new StageResult(StageOutcomeKind.Failed, ErrorText.Of(failure), null));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // Cancelled here, not by a shutdown: whatever it ran (ffmpeg included) has been stopped, and the slot is free.
-            await heartbeat.StopAsync();
-            db.ChangeTracker.Clear();
-            var reason = $"ran longer than the stage timeout of {options.Value.StageTimeout} and was stopped";
-            await MarkFailedAsync(db, videoId, stageName, reason, videoFails: true);
-            logger.LogWarning("Video {VideoId} failed at {Stage}: {Reason}", videoId, stageName, reason);
-            activity?.SetStatus(ActivityStatusCode.Error, reason);
-            Record("timeout");
-            return false;
+            return Record(new StageResult(StageOutcomeKind.TimedOut, $"ran longer than the stage timeout of {options.Value.StageTimeout} and was stopped", null));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            await heartbeat.StopAsync();
-            db.ChangeTracker.Clear();
-            await MarkPendingAsync(db, run.Id, "interrupted by a worker shutdown; it resumes when a worker takes the job again");
-            Record("interrupted");
-            throw;
+            return Record(new StageResult(StageOutcomeKind.Interrupted, null, null));
         }
         catch (Exception error)
         {
-            await heartbeat.StopAsync();
-            db.ChangeTracker.Clear();
-            if (!await db.Videos.AnyAsync(v => v.Id == videoId, CancellationToken.None))
-            {
-                // Deleted while the stage ran (its save failed): what it stored goes now, not when a retry finds no video.
-                await ForgetDeletedAsync(scope, videoId, CancellationToken.None);
-                Record("deleted");
-                return false;
-            }
-
-            await MarkFailedAsync(db, videoId, stageName, ErrorText.Of(error), videoFails: false);
-            Record("error");
-            throw; // Hangfire retries with backoff; the state filter fails the video when attempts run out
+            activity.RecordFailure(error);
+            return Record(new StageResult(StageOutcomeKind.Error, ErrorText.Of(error), null));
         }
         finally
         {
+            Interlocked.Decrement(ref _running);
+            await heartbeat.StopAsync();
             Directory.Delete(workDirectory, recursive: true);
         }
-
-        return true;
     }
 
-    /// <summary>The video with a row for every registered stage, or null (after cleaning up) when it was deleted.</summary>
-    private async Task<Video?> LoadAsync(AsyncServiceScope scope, HeimdexDbContext db, Guid videoId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the video's pipeline state under its lock; when <paramref name="change"/> did change it (returned true),
+    /// enqueues every stage the change left ready (and any it asked for through its second argument), saving both
+    /// together. A video that no longer exists has its leftover objects removed instead.
+    /// </summary>
+    private async Task ChangeAsync(Guid videoId, Func<Video, Action<StageRun, string?>, bool> change, CancellationToken cancellationToken)
     {
+        await using var videoLock = await AdvisoryLock.AcquireAsync(dataSource, LockScope, videoId, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
         var video = await db.Videos.Include(v => v.Stages).FirstOrDefaultAsync(v => v.Id == videoId, cancellationToken);
         if (video is null)
         {
-            await ForgetDeletedAsync(scope, videoId, cancellationToken);
-            return null;
+            await ForgetDeletedAsync(scope, videoId, CancellationToken.None);
+            return;
         }
 
         EnsureStageRows(video);
-        return video;
+        void Enqueue(StageRun run, string? reason) =>
+            run.Enqueue(jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, run.Stage, null, CancellationToken.None)), reason);
+        if (!change(video, Enqueue))
+        {
+            return;
+        }
+
+        foreach (var ready in registry.Ready(video).ToList())
+        {
+            Enqueue(ready, null);
+        }
+
+        await db.SaveChangesAsync(CancellationToken.None);
     }
 
     /// <summary>
     /// The video was deleted, perhaps while one of its stages was still writing: whatever that stage stored after the
-    /// API removed the video's objects goes too (this runs again when the interrupted stage's retry finds no video).
+    /// API removed the video's objects goes too.
     /// </summary>
     private async Task ForgetDeletedAsync(AsyncServiceScope scope, Guid videoId, CancellationToken cancellationToken)
     {
@@ -245,7 +318,7 @@ public sealed class PipelineRunner(
 
     /// <summary>
     /// Why a job for this stage must not run now: the video failed and this is not the stage's own job being requeued
-    /// (a reprocess makes the video processing again, with new jobs), or a stage this one depends on has not succeeded.
+    /// (a reprocess makes the video processing again, with new jobs), or a stage this one needs has not succeeded.
     /// </summary>
     private string? WhyNotNow(Video video, StageRun run, string? jobId)
     {
@@ -254,40 +327,25 @@ public sealed class PipelineRunner(
             return "the video has failed; reprocess it, or requeue its failed job, to resume";
         }
 
-        // This stage is unfinished itself, so the first unfinished one is either it or one it depends on.
-        return FirstUnfinished(video) is { } unfinished && unfinished != run.Stage ? $"{unfinished}, which it depends on, has not succeeded" : null;
+        return registry.UnfinishedNeed(video, run.Stage) is { } need ? $"{need}, which it needs, has not succeeded" : null;
     }
 
-    private string? FirstUnfinished(Video video) =>
-        registry.Names.FirstOrDefault(name => video.Stages.Single(s => s.Stage == name).State is not (StageState.Succeeded or StageState.Skipped));
-
-    public async Task EnqueueStageAsync(Guid videoId, string stageName) =>
-        await RecordJobAsync(videoId, stageName, jobs.Enqueue<PipelineRunner>(runner => runner.RunStageAsync(videoId, stageName, null, CancellationToken.None)));
-
-    /// <summary>The stage's current job, so the watchdog can ask Hangfire whether work for it is still queued or running.</summary>
-    private async Task RecordJobAsync(Guid videoId, string stageName, string jobId)
+    private enum StageOutcomeKind
     {
-        await using var command = dataSource.CreateCommand("UPDATE \"StageRuns\" SET \"JobId\" = $1 WHERE \"VideoId\" = $2 AND \"Stage\" = $3");
-        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
-        command.Parameters.Add(new NpgsqlParameter { Value = videoId });
-        command.Parameters.Add(new NpgsqlParameter { Value = stageName });
-        await command.ExecuteNonQueryAsync();
+        Succeeded,
+        Failed,
+        TimedOut,
+        Error,
+        Interrupted,
+        Deleted,
     }
 
-    /// <summary>Records a stage's failure; with <paramref name="videoFails"/>, the video fails too, naming the stage and the reason.</summary>
-    public async Task MarkFailedAsync(HeimdexDbContext db, Guid videoId, string stageName, string reason, bool videoFails, CancellationToken cancellationToken = default)
+    /// <summary>How a run ended: succeeded (with the stage's outcome), failed for good, threw (retried), stopped by a shutdown, or found its video deleted.</summary>
+    private sealed record StageResult(StageOutcomeKind Outcome, string? Reason, StageOutcome? Done)
     {
-        var now = time.GetUtcNow();
-        await db.StageRuns.Where(s => s.VideoId == videoId && s.Stage == stageName).ExecuteUpdateAsync(set => set
-            .SetProperty(s => s.State, StageState.Failed).SetProperty(s => s.Error, reason).SetProperty(s => s.FinishedAt, now), cancellationToken);
-        if (videoFails)
-        {
-            await db.Videos.Where(v => v.Id == videoId).ExecuteUpdateAsync(set => set
-                .SetProperty(v => v.State, VideoState.Failed).SetProperty(v => v.Error, $"{stageName}: {reason}").SetProperty(v => v.UpdatedAt, now), cancellationToken);
-        }
+        public static readonly StageResult Deleted = new(StageOutcomeKind.Deleted, null, null);
     }
-
-    private static async Task MarkPendingAsync(HeimdexDbContext db, Guid runId, string reason) =>
-        await db.StageRuns.Where(s => s.Id == runId).ExecuteUpdateAsync(set => set
-            .SetProperty(s => s.State, StageState.Pending).SetProperty(s => s.Error, reason));
 }
+
+/// <summary>A stage failed for good after its retries: thrown so its Hangfire job ends failed, where the dashboard can requeue it.</summary>
+public sealed class StageFailedException(string reason) : Exception(reason);

@@ -5,7 +5,6 @@ using Heimdex.Shared.People;
 using Heimdex.Shared.Pipeline;
 using Heimdex.Shared.Telemetry;
 using Heimdex.Shared.Videos;
-using Heimdex.Worker.People;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -56,49 +55,33 @@ public sealed class PipelineWatchdog(
 
         var silentSince = now - settings.HeartbeatTimeout;
         var overdueSince = now - settings.StageTimeout;
-        var running = await db.StageRuns.Where(s => s.State == StageState.Running).ToListAsync(cancellationToken);
+        var running = await db.StageRuns.AsNoTracking().Where(s => s.State == StageState.Running).ToListAsync(cancellationToken);
         foreach (var run in running)
         {
-            if (run.StartedAt < overdueSince)
+            var overdue = run.StartedAt < overdueSince;
+            if (overdue || (run.HeartbeatAt ?? run.StartedAt) < silentSince)
             {
-                await FailAsync(db, run, $"ran longer than the stage timeout of {settings.StageTimeout}", cancellationToken);
-            }
-            else if ((run.HeartbeatAt ?? run.StartedAt) < silentSince)
-            {
-                if (run.Attempt >= settings.MaxAttempts)
-                {
-                    await FailAsync(db, run, $"its worker stopped responding {run.Attempt} times", cancellationToken);
-                    continue;
-                }
-
-                run.State = StageState.Pending;
-                run.Error = $"its worker stopped responding during attempt {run.Attempt}; resumed by the watchdog";
-                await db.SaveChangesAsync(cancellationToken);
                 var traceParent = await db.Videos.Where(v => v.Id == run.VideoId).Select(v => v.TraceParent).FirstOrDefaultAsync(cancellationToken);
-                using var resume = HeimdexTelemetry.StartLinkedToVideo($"watchdog resumes {run.Stage}", run.VideoId, traceParent);
-                await runner.EnqueueStageAsync(run.VideoId, run.Stage);
-                logger.LogWarning("Resumed {Stage} of video {VideoId}: its worker stopped responding", run.Stage, run.VideoId);
+                using var takeOver = HeimdexTelemetry.StartLinkedToVideo($"watchdog takes over {run.Stage}", run.VideoId, traceParent);
+                await runner.TakeOverAsync(run.VideoId, run.Stage, run.Attempt, overdue ? $"ran longer than the stage timeout of {settings.StageTimeout}" : null, cancellationToken);
             }
         }
 
         var stalledSince = now - settings.StallTimeout;
-        var waiting = await db.Videos.Include(v => v.Stages)
+        var waiting = await db.Videos.AsNoTracking().Include(v => v.Stages)
             .Where(v => (v.State == VideoState.Uploaded || v.State == VideoState.Processing) && v.UpdatedAt < stalledSince)
             .Where(v => !v.Stages.Any(s => s.State == StageState.Running))
             .ToListAsync(cancellationToken);
         foreach (var video in waiting)
         {
-            // Waiting is fine while Hangfire still holds the next stage's job (queued, scheduled for a retry, running).
-            var next = video.Stages.OrderBy(s => s.Position).FirstOrDefault(s => s.State is not (StageState.Succeeded or StageState.Skipped));
-            if (next?.JobId is { } jobId && IsAlive(jobId))
+            // Waiting is fine while Hangfire still holds a queued stage's job (queued, scheduled for a retry, running).
+            if (video.Stages.Any(s => s.State == StageState.Queued && s.JobId is { } jobId && IsAlive(jobId)))
             {
                 continue;
             }
 
-            video.UpdatedAt = now;
-            await db.SaveChangesAsync(cancellationToken);
-            using var reenqueue = HeimdexTelemetry.StartLinkedToVideo("watchdog re-enqueues video", video.Id, video.TraceParent);
-            await runner.RunAsync(video.Id, fromStage: null, cancellationToken);
+            using var resume = HeimdexTelemetry.StartLinkedToVideo("watchdog re-enqueues video", video.Id, video.TraceParent);
+            await runner.ResumeLostAsync(video.Id, cancellationToken);
             logger.LogWarning("Re-enqueued video {VideoId}: no job was left for it after {StallTimeout}", video.Id, settings.StallTimeout);
         }
 
@@ -107,7 +90,7 @@ public sealed class PipelineWatchdog(
             .ToListAsync(cancellationToken);
         foreach (var photo in photos)
         {
-            if (PeopleJobs.GiveUpIfAttemptsSpent(photo, settings.MaxAttempts, now))
+            if (photo.GiveUpIfAttemptsSpent(settings.MaxAttempts, now))
             {
                 await db.SaveChangesAsync(cancellationToken);
                 logger.LogWarning("Reference photo {PhotoId} failed: {Reason}", photo.Id, photo.Error);
@@ -128,13 +111,5 @@ public sealed class PipelineWatchdog(
     {
         using var connection = jobStorage.GetConnection();
         return connection.GetStateData(jobId)?.Name is { } state && LiveStates.Contains(state);
-    }
-
-    private async Task FailAsync(HeimdexDbContext db, StageRun run, string reason, CancellationToken cancellationToken)
-    {
-        await runner.MarkFailedAsync(db, run.VideoId, run.Stage, reason, videoFails: true, cancellationToken);
-        // The dead worker's job is no longer the stage's own: Hangfire redelivering it later must not revive the video.
-        await db.StageRuns.Where(s => s.Id == run.Id).ExecuteUpdateAsync(set => set.SetProperty(s => s.JobId, (string?)null), cancellationToken);
-        logger.LogWarning("Failed {Stage} of video {VideoId}: {Reason}", run.Stage, run.VideoId, reason);
     }
 }

@@ -52,6 +52,9 @@ public sealed partial class PocketsphinxRecognizer : ISpeechRecognizer, IDisposa
 
     public string Name { get; }
 
+    /// <summary>A decoder runs on one thread: one per core.</summary>
+    public int SessionsAtOnce => Environment.ProcessorCount;
+
     public ISpeechSession StartRecording()
     {
         lock (_configLock)

@@ -11,6 +11,12 @@ public interface ISpeechRecognizer
 
     /// <summary>Starts hearing one recording; whatever the engine adapts to while it listens stays with that recording.</summary>
     ISpeechSession StartRecording();
+
+    /// <summary>
+    /// How many sessions are worth running at once on one recording's parts: one per core for an engine that decodes
+    /// on one thread, one for an engine that already uses every core.
+    /// </summary>
+    int SessionsAtOnce { get; }
 }
 
 /// <summary>

@@ -73,12 +73,18 @@ public sealed class WavFile : IDisposable
         }
     }
 
+    /// <summary>Samples from <paramref name="firstSample"/> on; safe to call from several threads at once (positional reads).</summary>
     public short[] Read(long firstSample, int count)
     {
         count = (int)Math.Clamp(SampleCount - firstSample, 0, count);
         var samples = new short[count];
-        _file.Seek(_dataOffset + firstSample * 2, SeekOrigin.Begin);
-        _file.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()));
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan());
+        for (var done = 0; done < bytes.Length;)
+        {
+            var read = RandomAccess.Read(_file.SafeFileHandle, bytes[done..], _dataOffset + firstSample * 2 + done);
+            done += read > 0 ? read : throw new EndOfStreamException($"The WAV file ends before sample {firstSample + count}.");
+        }
+
         return samples;
     }
 

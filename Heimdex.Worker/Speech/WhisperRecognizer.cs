@@ -36,6 +36,9 @@ public sealed class WhisperRecognizer : ISpeechRecognizer, IDisposable
 
     public string Name { get; }
 
+    /// <summary>whisper.cpp spreads one recording over every core already.</summary>
+    public int SessionsAtOnce => 1;
+
     public ISpeechSession StartRecording() => new Session(_factory.CreateBuilder()
         .WithLanguage("en")
         .WithThreads(Math.Max(1, Environment.ProcessorCount))

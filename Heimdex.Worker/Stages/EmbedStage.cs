@@ -4,7 +4,6 @@ using Heimdex.Shared.Search;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
-using StackExchange.Redis;
 
 namespace Heimdex.Worker.Stages;
 
@@ -12,9 +11,9 @@ namespace Heimdex.Worker.Stages;
 /// Makes scenes searchable: a full-text document (title, what is shown and said, description) and sentence
 /// embeddings of what is shown and said during each scene (together, and each on its own when there are both, see
 /// <see cref="SentenceEncoder.Space"/>) — a scene with neither is described by the video's title and description, so
-/// every scene can be found by meaning. API processes are told to reload the video.
+/// every scene can be found by meaning. The finalize stage then tells API processes to load them.
 /// </summary>
-public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnectionMultiplexer redis) : IPipelineStage
+public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder) : IPipelineStage
 {
     public static string StageName => "embed";
 
@@ -52,7 +51,6 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder, IConnection
         await context.Db.SaveChangesAsync(cancellationToken);
         await SceneDocuments.UpdateAsync(context.Db, [video.Id], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        await SceneChanges.PublishAsync(redis, video.Id);
         return StageOutcome.Done();
     }
 

@@ -1,19 +1,20 @@
-using Heimdex.Shared.Videos;
+using Heimdex.Shared.Search;
 using Heimdex.Worker.Pipeline;
+using StackExchange.Redis;
 
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// The last stage: the video is indexed and searchable. The state is not saved here but by the runner together with
-/// this stage's success, so nobody sees an indexed video whose last stage is still running.
+/// Where the branches end: it runs once everything else is done and tells every API process to load the video's
+/// scenes into its search indexes. Its success makes the video indexed (the runner saves both together).
 /// </summary>
-public sealed class FinalizeStage(TimeProvider time) : IPipelineStage
+public sealed class FinalizeStage(IConnectionMultiplexer redis) : IPipelineStage
 {
     public static string StageName => "finalize";
 
-    public Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
+    public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
-        (context.Video.State, context.Video.Error, context.Video.UpdatedAt) = (VideoState.Indexed, null, time.GetUtcNow());
-        return Task.FromResult(StageOutcome.Done());
+        await SceneChanges.PublishAsync(redis, context.Video.Id);
+        return StageOutcome.Done();
     }
 }

@@ -6,8 +6,9 @@ namespace Heimdex.Bench;
 
 /// <summary>
 /// <c>bench -- indexing</c>: generated talks (<see cref="TalkVideos"/>) of 2 and 10 minutes uploaded through the API,
-/// one at a time to an idle worker; wall time from the upload's answer to <c>indexed</c>, each stage's time and the wait
-/// before it, the ratio of the talk's length to that time, and the worker's peak resident memory.
+/// one at a time to an idle worker; wall time from the upload's answer to <c>indexed</c>, each stage's start, end and
+/// the wait before it (the audio and picture branches overlap), how long no stage ran at all, the ratio of the talk's
+/// length to that time, and the worker's peak resident memory.
 /// </summary>
 public sealed class IndexingBenchmark(string dataDirectory, string audioDirectory, string photo)
 {
@@ -33,23 +34,38 @@ public sealed class IndexingBenchmark(string dataDirectory, string audioDirector
             var indexedAfter = (DateTimeOffset.UtcNow - answered).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"talk of {seconds:0} s ({new FileInfo(talk).Length / 1048576.0:0.0} MiB): {video.GetProperty("state").GetString()} {indexedAfter:0.0} s after the upload answered = {seconds / indexedAfter:0.00}x real time"));
-            var previous = answered;
-            foreach (var stage in video.GetProperty("stages").EnumerateArray())
+            var runs = video.GetProperty("stages").EnumerateArray()
+                .Where(stage => stage.GetProperty("startedAt").ValueKind == JsonValueKind.String)
+                .Select(stage => (Name: stage.GetProperty("stage").GetString(), Started: stage.GetProperty("startedAt").GetDateTimeOffset(), Finished: stage.GetProperty("finishedAt").GetDateTimeOffset()))
+                .OrderBy(run => run.Started)
+                .ToList();
+            foreach (var (name, started, finished) in runs)
             {
-                if (stage.GetProperty("startedAt").ValueKind != JsonValueKind.String)
-                {
-                    continue;
-                }
-
-                var (started, finished) = (stage.GetProperty("startedAt").GetDateTimeOffset(), stage.GetProperty("finishedAt").GetDateTimeOffset());
+                // The branches overlap, so a stage's wait is counted from the last stage that finished before it started.
+                var freed = runs.Select(run => run.Finished).Where(end => end <= started).DefaultIfEmpty(answered).Max();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {stage.GetProperty("stage").GetString(),-14} {(finished - started).TotalSeconds,7:0.0} s   waited {(started - previous).TotalSeconds,5:0.0} s before it"));
-                previous = finished > previous ? finished : previous;
+                    $"  {name,-14} {(started - answered).TotalSeconds,7:0.0} → {(finished - answered).TotalSeconds,7:0.0} s  ran {(finished - started).TotalSeconds,6:0.0} s   waited {(started - freed).TotalSeconds,5:0.0} s"));
             }
+
+            var idle = IdleSeconds(answered, runs.Select(run => (run.Started, run.Finished)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  no stage running for {idle:0.0} s of the {indexedAfter:0.0} s"));
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"worker peak resident memory since it started: {WorkerPeakMiB(dataDirectory):0} MiB"));
         Directory.Delete(directory, recursive: true);
+    }
+
+    /// <summary>How long, from <paramref name="from"/> to the last stage's end, no stage was running.</summary>
+    private static double IdleSeconds(DateTimeOffset from, IEnumerable<(DateTimeOffset Started, DateTimeOffset Finished)> runs)
+    {
+        var (idle, covered) = (0.0, from);
+        foreach (var (started, finished) in runs.OrderBy(run => run.Started))
+        {
+            idle += Math.Max(0, (started - covered).TotalSeconds);
+            covered = finished > covered ? finished : covered;
+        }
+
+        return idle;
     }
 
     private static double WorkerPeakMiB(string dataDirectory)

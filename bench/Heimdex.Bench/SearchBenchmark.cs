@@ -113,9 +113,9 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
                 Description = text.Sentence(12),
                 OriginalFileName = "synthetic.mp4",
                 ContentType = "video/mp4",
-                State = VideoState.Indexed,
                 DurationSeconds = ScenesPerVideo * 5,
             };
+            video.Resume(new HashSet<string>(), DateTimeOffset.UtcNow); // no stages left to run: indexed
             db.Videos.Add(video);
             ids[v] = video.Id;
             for (var i = 0; i < ScenesPerVideo; i++)

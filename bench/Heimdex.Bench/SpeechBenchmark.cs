@@ -43,7 +43,7 @@ public sealed class SpeechBenchmark(string audioDirectory, string? whisperModel)
                     "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", wav], null, CancellationToken.None);
                 using var audio = WavFile.Open(wav);
                 var clock = Stopwatch.StartNew();
-                var hypothesis = string.Join(' ', Transcriber.Transcribe(audio, engine, CancellationToken.None).Select(s => s.Text));
+                var hypothesis = string.Join(' ', (await Transcriber.TranscribeAsync(audio, engine, CancellationToken.None)).Select(s => s.Text));
                 var seconds = clock.Elapsed.TotalSeconds;
                 var (errors, words) = WordErrors(reference, hypothesis);
                 (totalErrors, totalWords, totalAudio, totalTime) = (totalErrors + errors, totalWords + words, totalAudio + audio.DurationSeconds, totalTime + seconds);

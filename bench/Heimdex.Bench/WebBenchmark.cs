@@ -117,22 +117,23 @@ public sealed class WebBenchmark(string dataDirectory, int videoCount, string ch
                 Description = text.Sentence(12),
                 OriginalFileName = "synthetic.mp4",
                 ContentType = "video/mp4",
-                State = state,
                 DurationSeconds = ScenesPerVideo * 5,
-                Error = state == VideoState.Failed ? "synthetic failure" : null,
             };
-            video.Stages.AddRange(stages.Select((stage, position) => new StageRun
+            video.Stages.AddRange(stages.Select((stage, position) => new StageRun { VideoId = video.Id, Stage = stage, Position = position }));
+            var now = DateTimeOffset.UtcNow;
+            foreach (var run in video.Stages.Take(reached + 1))
             {
-                VideoId = video.Id,
-                Stage = stage,
-                Position = position,
-                State = position < reached ? StageState.Succeeded
-                    : position > reached ? StageState.Pending
-                    : state == VideoState.Failed ? StageState.Failed : state == VideoState.Processing ? StageState.Running : StageState.Succeeded,
-                Attempt = position <= reached ? 1 : 0,
-                Progress = position < reached ? 100 : 40,
-                Error = position == reached && state == VideoState.Failed ? "synthetic failure" : null,
-            }));
+                video.StartStage(run, "synthetic", now);
+                if (run.Position < reached || state == VideoState.Indexed)
+                {
+                    video.FinishStage(run, null, [], now);
+                }
+                else if (state == VideoState.Failed)
+                {
+                    video.FailStage(run, "synthetic failure", now);
+                }
+            }
+
             db.Videos.Add(video);
             ids.Add(video.Id);
             for (var i = 0; i < ScenesPerVideo; i++)
