@@ -7,9 +7,12 @@ export function failedStage(video) {
   return video.stages.find(stage => stage.state === 'failed');
 }
 
+// What the pipeline is doing: every running stage (the audio and picture branches run at once), else the next one due.
 function now(video) {
-  return video.stages.find(stage => stage.state === 'running')
-    ?? video.stages.find(stage => stage.state === 'pending');
+  const running = video.stages.filter(stage => stage.state === 'running');
+  if (running.length > 0) return running.map(stage => `${stage.stage} ${stage.progress}%`).join(', ');
+  const next = video.stages.find(stage => stage.state === 'queued' || stage.state === 'pending');
+  return next && `${next.stage} waiting`;
 }
 
 // One segment per stage, coloured by state, and a sentence saying where the video stands.
@@ -28,7 +31,7 @@ export function stageLine(video) {
     : video.state === 'indexed'
       ? 'Indexed'
       : doing
-        ? `${doing.stage} ${doing.state === 'running' ? `${doing.progress}%` : 'waiting'} · ${done} of ${video.stages.length} stages done`
+        ? `${doing} · ${done} of ${video.stages.length} stages done`
         : video.state;
   return h('div', { className: 'progress-line' }, segments,
     h('p', { className: failed ? 'status error' : 'status', role: failed ? 'alert' : undefined }, text));
