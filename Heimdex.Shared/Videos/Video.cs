@@ -180,7 +180,7 @@ public sealed class OnScreenText
     /// <summary>From the change of picture that brought the text to the one that took it away (to within a sample, 0.5 s).</summary>
     public double StartSeconds { get; init; }
 
-    public double EndSeconds { get; set; }
+    public double EndSeconds { get; init; }
 
     public required string Text { get; init; }
 
