@@ -1,5 +1,8 @@
 using Heimdex.Bench;
+using Heimdex.Worker.Engines;
+using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Text;
+using Microsoft.Extensions.Options;
 
 namespace Heimdex.Tests.Text;
 
@@ -28,7 +31,8 @@ public sealed class ScreenReaderTests
         {
             var video = await ScreenTextVideos.CaptionedAsync(seed, TestFiles.SharedMedia("faces", "obama_1.jpg"), directory, Cancellation);
             using var ocr = new TesseractOcr();
-            var (lines, reader) = await ScreenTextBenchmark.ReadAsync(video.Path, video.Width, video.Height, [0], ocr, Settings);
+            var (lines, reader) = await ScreenReader.ReadVideoAsync(new FFmpeg(Options.Create(new PipelineOptions())), video.Path, (video.Width, video.Height), video.Seconds,
+                [0], ocr.Read, Settings, null, Cancellation);
 
             var score = ScreenTextScore.Of(video.Shown, lines);
             Assert.All(score.Lines, line =>

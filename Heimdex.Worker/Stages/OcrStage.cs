@@ -24,19 +24,10 @@ public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPi
         var texts = new List<OnScreenText>();
         if (scenes.Count > 0)
         {
-            var settings = new ScreenReader.Settings();
-            var (width, height) = ScreenReader.FrameSizeFor(video.Width ?? 1280, video.Height ?? 720, settings);
-            var reader = new ScreenReader(width, height, [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, settings);
             var duration = video.DurationSeconds ?? scenes[^1].EndSeconds;
-            await ffmpeg.RunAsync(
-                ScreenReader.DecodeArguments(await context.OriginalUrlAsync(), width, height, settings),
-                (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, frame =>
-                {
-                    reader.Add(frame);
-                    progress.Report(Math.Min(0.99, reader.SampledSeconds / Math.Max(duration, 1)));
-                }, token),
-                cancellationToken);
-            texts.AddRange(reader.Finish(duration).Select(line => new OnScreenText
+            var (lines, _) = await ScreenReader.ReadVideoAsync(ffmpeg, await context.OriginalUrlAsync(), (video.Width ?? 1280, video.Height ?? 720), duration,
+                [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, new ScreenReader.Settings(), progress, cancellationToken);
+            texts.AddRange(lines.Select(line => new OnScreenText
             {
                 VideoId = video.Id,
                 SceneId = scenes.Last(s => s.StartSeconds <= line.StartSeconds || s.Index == 0).Id,

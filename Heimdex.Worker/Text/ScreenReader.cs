@@ -96,7 +96,29 @@ public sealed class ScreenReader
         return (Math.Max(2, width), Math.Max(2, (int)Math.Round(videoHeight * (double)width / videoWidth / 2) * 2));
     }
 
-    public static IReadOnlyList<string> DecodeArguments(string input, int width, int height, Settings settings) =>
+    /// <summary>
+    /// Reads a whole video's on-screen text in one decode: frames sampled at <see cref="Settings.SampleSeconds"/>, no
+    /// wider than <see cref="Settings.MaxWidth"/>, each handed to a reader; progress is the share of
+    /// <paramref name="durationSeconds"/> sampled. Returns the lines and the reader (for its counts).
+    /// </summary>
+    public static async Task<(IReadOnlyList<ScreenLine> Lines, ScreenReader Reader)> ReadVideoAsync(
+        FFmpeg ffmpeg, string input, (int Width, int Height) videoSize, double durationSeconds, IReadOnlyList<double> sceneStarts,
+        Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, IProgress<double>? progress, CancellationToken cancellationToken)
+    {
+        var (width, height) = FrameSizeFor(videoSize.Width, videoSize.Height, settings);
+        var reader = new ScreenReader(width, height, sceneStarts, read, settings);
+        await ffmpeg.RunAsync(
+            DecodeArguments(input, width, height, settings),
+            (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, frame =>
+            {
+                reader.Add(frame);
+                progress?.Report(Math.Min(0.99, reader.SampledSeconds / Math.Max(durationSeconds, 1)));
+            }, token),
+            cancellationToken);
+        return (reader.Finish(durationSeconds), reader);
+    }
+
+    private static IReadOnlyList<string> DecodeArguments(string input, int width, int height, Settings settings) =>
         ["-i", input, "-map", "0:v:0", "-vf",
          // round=up: the sample at t is the last frame shown at or before t, not one up to half a sample later.
          $"fps={(1 / settings.SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture)}:round=up,scale={width}:{height}:flags=area,format=gray",

@@ -48,7 +48,8 @@ public sealed class ScreenTextBenchmark(string media)
             var (cuts, _, _, _) = await ShotBenchmark.DetectAsync(video.Path);
             double[] sceneStarts = [0, .. cuts.Select(cut => cut / 25.0)];
             var clock = Stopwatch.StartNew();
-            var (lines, reader) = await ReadAsync(video.Path, video.Width, video.Height, sceneStarts, ocr, new ScreenReader.Settings());
+            var (lines, reader) = await ScreenReader.ReadVideoAsync(new FFmpeg(Options.Create(new PipelineOptions())), video.Path, (video.Width, video.Height), video.Seconds,
+                sceneStarts, ocr.Read, new ScreenReader.Settings(), null, CancellationToken.None);
             clock.Stop();
             var score = ScreenTextScore.Of(video.Shown, lines);
             var middles = sceneStarts.Zip(sceneStarts.Skip(1).Append(video.Seconds), (start, end) => (start + end) / 2).ToList();
@@ -76,16 +77,5 @@ public sealed class ScreenTextBenchmark(string media)
             $"{extra} lines read that were never shown; OCR ran on {reads} of {samples} samples ({reads * 60.0 / videoSeconds:0.0} per minute of video); " +
             $"reading took {readSeconds:0.0} s for {videoSeconds:0} s of video ({videoSeconds / readSeconds:0.0}x real time); one keyframe per scene could have found at best {keyframeBest}/{shownLines}"));
         Directory.Delete(directory, recursive: true);
-    }
-
-    /// <summary>Reads a video file's on-screen text as the ocr stage does: one decode, frames sampled into a <see cref="ScreenReader"/>.</summary>
-    public static async Task<(IReadOnlyList<ScreenLine> Lines, ScreenReader Reader)> ReadAsync(
-        string video, int videoWidth, int videoHeight, IReadOnlyList<double> sceneStarts, TesseractOcr ocr, ScreenReader.Settings settings)
-    {
-        var (width, height) = ScreenReader.FrameSizeFor(videoWidth, videoHeight, settings);
-        var reader = new ScreenReader(width, height, sceneStarts, ocr.Read, settings);
-        await new FFmpeg(Options.Create(new PipelineOptions())).RunAsync(ScreenReader.DecodeArguments(video, width, height, settings),
-            (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, reader.Add, token), CancellationToken.None);
-        return (reader.Finish(reader.SampledSeconds), reader);
     }
 }
