@@ -180,8 +180,11 @@ public sealed partial class LectureOutputsTests(HeimdexGraph graph)
         using var s3 = graph.Storage.CreateClient();
         var id = await VideoUploadTests.UploadAsync(alice, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), "rebuilt.mp4");
         var indexed = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed");
-        var first = await s3.GetObjectMetadataAsync(graph.Storage.Bucket, StorageKeys.Notes(id), Cancellation);
+        await s3.GetObjectMetadataAsync(graph.Storage.Bucket, StorageKeys.Notes(id), Cancellation);
         var notesFinished = NotesFinishedAt(indexed);
+        // Gone before the reprocess, so only making it again brings it back (storage times are whole seconds, and
+        // the notes are put together in well under one).
+        await s3.DeleteObjectAsync(graph.Storage.Bucket, StorageKeys.Notes(id), Cancellation);
 
         using (var reprocess = await alice.PostAsync($"/api/videos/{id}/reprocess?fromStage=notes", null, Cancellation))
         {
@@ -190,7 +193,7 @@ public sealed partial class LectureOutputsTests(HeimdexGraph graph)
 
         await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed" && NotesFinishedAt(v) > notesFinished, "notes made again");
         var again = await s3.GetObjectMetadataAsync(graph.Storage.Bucket, StorageKeys.Notes(id), Cancellation);
-        Assert.True(again.LastModified > first.LastModified, $"{again.LastModified} after {first.LastModified}");
+        Assert.True(again.ContentLength > 1000, $"notes of {again.ContentLength} bytes");
 
         using (var deleted = await alice.DeleteAsync($"/api/videos/{id}", Cancellation))
         {

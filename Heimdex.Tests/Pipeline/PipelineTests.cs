@@ -184,7 +184,9 @@ public sealed class PipelineTests(HeimdexGraph graph)
         }
 
         await s3.PutObjectAsync(new() { BucketName = graph.Storage.Bucket, Key = key, FilePath = file }, Cancellation);
-        var failedJob = graph.Jobs.GetMonitoringApi().FailedJobs(0, 1000).Single(j => j.Value.Job.Args.Contains(id)).Key;
+        // The video is failed first; Hangfire marks the job failed a moment later, when the job has thrown.
+        var failedJob = (await Eventually.PollAsync(() => Task.FromResult(graph.Jobs.GetMonitoringApi().FailedJobs(0, 1000).Where(j => j.Value.Job.Args.Contains(id)).ToList()),
+            jobs => jobs.Count == 1, $"the failed job of video {id}", seconds: 30)).Single().Key;
         Assert.True(new BackgroundJobClient(graph.Jobs).Requeue(failedJob)); // what the dashboard's Requeue button does
 
         var resumed = await WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
