@@ -18,6 +18,12 @@ using Heimdex.Worker.Text;
 using Heimdex.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
+// Stages compute for seconds between awaits (shot detection, OCR, face analysis on frames as they are decoded): on two
+// cores the pool's first two threads would be held while heartbeats, Hangfire and the database queue behind them until
+// the pool grows, about one thread every half second.
+ThreadPool.GetMinThreads(out var minWorkers, out var minCompletionPorts);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, 16), minCompletionPorts);
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();

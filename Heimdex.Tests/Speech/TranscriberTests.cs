@@ -7,9 +7,6 @@ public sealed class TranscriberTests
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private static List<SpeechRegion> Regions(int count, double seconds) =>
-        [.. Enumerable.Range(0, count).Select(i => new SpeechRegion((long)(i * seconds * WavFile.SampleRate), (long)((i + 1) * seconds * WavFile.SampleRate)))];
-
     /// <summary>Twenty regions of 10 s and a little more, each 10 ms longer than the one before: a region's length tells which it is.</summary>
     private static List<SpeechRegion> NumberedRegions()
     {
@@ -23,43 +20,70 @@ public sealed class TranscriberTests
     }
 
     [Fact]
-    public void Regions_are_shared_in_contiguous_stretches_of_about_equal_speech_never_shorter_than_a_minute()
-    {
-        Assert.Equal([0..10, 10..20], Transcriber.Stretches(Regions(20, 10), sessionsAtOnce: 2));
-        Assert.Equal([0..7, 7..14, 14..20], Transcriber.Stretches(Regions(20, 10), sessionsAtOnce: 3));
-        Assert.Equal([0..20], Transcriber.Stretches(Regions(20, 10), sessionsAtOnce: 1));
-        Assert.Equal([0..9], Transcriber.Stretches(Regions(9, 10), sessionsAtOnce: 4)); // 90 s: one stretch
-        Assert.Equal([0..6, 6..12], Transcriber.Stretches(Regions(12, 10), sessionsAtOnce: 4)); // 120 s: two at most
-        Assert.Empty(Transcriber.Stretches([], sessionsAtOnce: 2));
-    }
-
-    [Fact]
-    public async Task Stretches_are_heard_at_once_by_sessions_of_their_own_and_handed_back_in_order_of_time()
+    public async Task Regions_are_heard_at_once_by_as_many_sessions_as_cores_are_free_and_handed_back_in_order_of_time()
     {
         using var audio = WavFile.Open(await TestAudio.SynthesizeAsync([(205, true)]));
         var regions = NumberedRegions();
-        var recognizer = new FakeRecognizer(slowRegion: 0); // the first stretch is slow, the second finishes first
+        var recognizer = new FakeRecognizer(slowRegion: 0); // the first region is slow: the other session hears the rest first
 
-        var heard = new List<(SpeechRegion Region, string Text)>();
-        await foreach (var (region, segments) in Transcriber.RecognizeInOrderAsync(audio, regions, recognizer, sessions: 4, Cancellation))
-        {
-            heard.Add((region, Assert.Single(segments).Text));
-        }
+        var heard = await HeardAsync(audio, regions, recognizer, () => 4);
 
         Assert.Equal(regions, heard.Select(h => h.Region));
-        Assert.Equal(2, recognizer.MostAtOnce);
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), heard.Select(h => h.Text.Split('/')[1]));
-        var sessions = heard.Select(h => h.Text.Split('/')[0]).ToList();
-        Assert.Equal(2, sessions.Distinct().Count());
-        Assert.Equal(1, sessions.Zip(sessions.Skip(1)).Count(pair => pair.First != pair.Second)); // each session hears one contiguous stretch
+        Assert.Equal(2, recognizer.MostAtOnce); // four cores free, but the engine is worth two sessions
+        Assert.Equal(Enumerable.Range(0, 20), heard.Select(h => h.Number));
+        Assert.Equal(2, heard.Select(h => h.Session).Distinct().Count());
+        foreach (var session in heard.GroupBy(h => h.Session))
+        {
+            Assert.Equal(session.Select(h => h.Number).Order(), session.Select(h => h.Number)); // each session hears its regions in order of time
+        }
+
         Assert.Equal(regions[3].StartSeconds + 1, Assert.Single(await RecognizedAsync(audio, [regions[3]], recognizer)).StartSeconds, 3); // timed from the recording's start
 
         var alone = new FakeRecognizer(); // one core left free by the other stages: one session
-        await foreach (var _ in Transcriber.RecognizeInOrderAsync(audio, regions, alone, sessions: 1, Cancellation))
-        {
-        }
-
+        await HeardAsync(audio, regions, alone, () => 1);
         Assert.Equal(1, alone.MostAtOnce);
+    }
+
+    [Fact]
+    public async Task A_session_joins_when_another_stage_frees_a_core_and_one_leaves_when_a_stage_takes_it_back()
+    {
+        using var audio = WavFile.Open(await TestAudio.SynthesizeAsync([(205, true)]));
+        var recognizer = new FakeRecognizer(regionMilliseconds: 100);
+        var free = 1;
+
+        var heard = await HeardAsync(audio, NumberedRegions(), recognizer, () => Volatile.Read(ref free), afterRegion: number =>
+        {
+            if (number is 4 or 11)
+            {
+                Volatile.Write(ref free, number == 4 ? 2 : 1); // the picture branch finishes; then another video's stage starts
+            }
+        });
+
+        Assert.Equal(Enumerable.Range(0, 20), heard.Select(h => h.Number));
+        Assert.Equal(2, recognizer.MostAtOnce);
+        Assert.Single(heard.Take(5).Select(h => h.Session).Distinct()); // one session while one core was free
+        Assert.Equal(2, heard.Skip(5).Take(10).Select(h => h.Session).Distinct().Count()); // a second joined
+        Assert.True(heard.Skip(16).Select(h => h.Session).Distinct().Count() == 1, string.Join(" ", heard.Select(h => $"{h.Number}:{h.Session}"))); // and one left after the region it was hearing
+        Assert.Equal(0, recognizer.Running);
+    }
+
+    [Fact]
+    public async Task No_session_joins_for_less_speech_than_it_needs_to_settle_in()
+    {
+        using var audio = WavFile.Open(await TestAudio.SynthesizeAsync([(205, true)]));
+        var recognizer = new FakeRecognizer(regionMilliseconds: 40);
+        var free = 1;
+
+        // Cores come free when at most one region of 10 s is left: not worth a new session.
+        await HeardAsync(audio, NumberedRegions(), recognizer, () => Volatile.Read(ref free), afterRegion: number =>
+        {
+            if (number == 18)
+            {
+                Volatile.Write(ref free, 2);
+            }
+        });
+
+        Assert.Equal(1, recognizer.MostAtOnce);
     }
 
     [Fact]
@@ -71,7 +95,7 @@ public sealed class TranscriberTests
         var heard = new List<SpeechRegion>();
         var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
         {
-            await foreach (var (region, _) in Transcriber.RecognizeInOrderAsync(audio, NumberedRegions(), recognizer, sessions: 2, Cancellation))
+            await foreach (var (region, _) in Transcriber.RecognizeInOrderAsync(audio, NumberedRegions(), recognizer, () => 2, Cancellation))
             {
                 heard.Add(region);
             }
@@ -85,7 +109,7 @@ public sealed class TranscriberTests
     private static async Task<IReadOnlyList<RecognizedSegment>> RecognizedAsync(WavFile audio, IReadOnlyList<SpeechRegion> regions, ISpeechRecognizer recognizer)
     {
         var all = new List<RecognizedSegment>();
-        await foreach (var (_, segments) in Transcriber.RecognizeInOrderAsync(audio, regions, recognizer, sessions: 4, Cancellation))
+        await foreach (var (_, segments) in Transcriber.RecognizeInOrderAsync(audio, regions, recognizer, () => 4, Cancellation))
         {
             all.AddRange(segments);
         }
@@ -93,8 +117,23 @@ public sealed class TranscriberTests
         return all;
     }
 
+    /// <summary>Each region as handed back: which session heard it, and its number (from its length).</summary>
+    private static async Task<List<(SpeechRegion Region, string Session, int Number)>> HeardAsync(
+        WavFile audio, IReadOnlyList<SpeechRegion> regions, ISpeechRecognizer recognizer, Func<int> freeCores, Action<int>? afterRegion = null)
+    {
+        var heard = new List<(SpeechRegion Region, string Session, int Number)>();
+        await foreach (var (region, segments) in Transcriber.RecognizeInOrderAsync(audio, regions, recognizer, freeCores, Cancellation))
+        {
+            var parts = Assert.Single(segments).Text.Split('/');
+            heard.Add((region, parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
+            afterRegion?.Invoke(heard[^1].Number);
+        }
+
+        return heard;
+    }
+
     /// <summary>Hears a region as one segment from 1 s into it, named after its session and the region's number.</summary>
-    private sealed class FakeRecognizer(int? slowRegion = null, int? failingRegion = null) : ISpeechRecognizer
+    private sealed class FakeRecognizer(int? slowRegion = null, int? failingRegion = null, int regionMilliseconds = 0) : ISpeechRecognizer
     {
         public static int LengthOf(int region) => (int)((10 + region * 0.01) * WavFile.SampleRate);
 
@@ -135,10 +174,7 @@ public sealed class TranscriberTests
                     throw new InvalidOperationException($"cannot hear region {number}");
                 }
 
-                if (number == owner._slow)
-                {
-                    Thread.Sleep(500);
-                }
+                Thread.Sleep(number == owner._slow ? 500 : owner._regionMilliseconds);
 
                 cancellationToken.ThrowIfCancellationRequested();
                 return [new RecognizedSegment(1, 2, $"{id}/{number}", 1)];
@@ -149,5 +185,6 @@ public sealed class TranscriberTests
 
         private readonly int? _slow = slowRegion;
         private readonly int? _failing = failingRegion;
+        private readonly int _regionMilliseconds = regionMilliseconds;
     }
 }

@@ -21,8 +21,11 @@ public interface IPipelineStage
     Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken);
 }
 
-/// <param name="FreeCores">Cores no other stage of this worker is using as the stage starts (at least 1): what a stage that can spread its work may take.</param>
-public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore Store, string WorkDirectory, int Attempt, int FreeCores)
+/// <param name="FreeCores">
+/// Cores no other stage of this worker is using at the moment it is asked (at least 1): what a stage that can spread
+/// its work may take, asked again as it goes, since other stages start and finish meanwhile.
+/// </param>
+public sealed record StageContext(Video Video, HeimdexDbContext Db, ObjectStore Store, string WorkDirectory, int Attempt, Func<int> FreeCores)
 {
     /// <summary>A retry or a resume of this run (not a first attempt or a reprocess): checkpointed work may be kept.</summary>
     public bool IsResuming => Attempt > 1;

@@ -215,7 +215,8 @@ public sealed class PipelineRunner(
         }
 
         var workDirectory = Directory.CreateDirectory(Path.Combine(options.Value.WorkDirectory, $"{videoId:N}-{stageName}")).FullName;
-        var freeCores = Math.Max(1, Environment.ProcessorCount - (Interlocked.Increment(ref _running) - 1));
+        Interlocked.Increment(ref _running);
+        int FreeCores() => Math.Max(1, Environment.ProcessorCount - (Volatile.Read(ref _running) - 1));
         await using var heartbeat = new StageHeartbeat(dataSource, runId, options.Value.HeartbeatInterval, time);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.StageTimeout);
@@ -227,7 +228,7 @@ public sealed class PipelineRunner(
             }
 
             var stage = (IPipelineStage)scope.ServiceProvider.GetRequiredService(stageType);
-            var outcome = await stage.ExecuteAsync(new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, attempt, freeCores), heartbeat, timeout.Token);
+            var outcome = await stage.ExecuteAsync(new StageContext(video, db, scope.ServiceProvider.GetRequiredService<ObjectStore>(), workDirectory, attempt, FreeCores), heartbeat, timeout.Token);
             await db.SaveChangesAsync(CancellationToken.None);
             return Record(new StageResult(StageOutcomeKind.Succeeded, null, outcome));
         }

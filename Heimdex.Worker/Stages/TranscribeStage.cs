@@ -9,9 +9,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// Speech to timed text. The audio is split at pauses and recognised a region at a time, contiguous stretches of
-/// regions on every core at once; each region's segments are saved, in order of time, as soon as it and the regions
-/// before it are heard, so a resumed run starts after the last region that produced text.
+/// Speech to timed text. The audio is split at pauses and recognised a region at a time, on as many cores as the
+/// other stages leave free as it goes; each region's segments are saved, in order of time, as soon as it and the
+/// regions before it are heard, so a resumed run starts after the last region that produced text.
 /// </summary>
 public sealed class TranscribeStage(LoadedModel<ISpeechRecognizer> recognizer) : IPipelineStage
 {
@@ -42,8 +42,9 @@ public sealed class TranscribeStage(LoadedModel<ISpeechRecognizer> recognizer) :
             .GroupBy(s => s.VideoId).Select(g => new { Count = g.Count(), End = g.Max(s => s.EndSeconds) }).SingleOrDefaultAsync(cancellationToken);
         var nextIndex = stored?.Count ?? 0;
         var left = regions.Where(r => stored is null || r.StartSeconds >= stored.End).ToList();
-        // Heard on every core the other stages leave free (the picture branch usually runs meanwhile; a reprocess of
-        // the transcript alone gets them all), saved in order of time: what is stored is always a finished beginning.
+        // Heard on the cores the other stages leave free (the picture branch usually runs meanwhile, and its cores join
+        // when it is done; a reprocess of the transcript alone gets them all), saved in order of time: what is stored
+        // is always a finished beginning.
         await foreach (var (region, segments) in Transcriber.RecognizeInOrderAsync(audio, left, recognizer.Value, context.FreeCores, cancellationToken))
         {
             context.Db.TranscriptSegments.AddRange(segments.Select(segment => new TranscriptSegment
