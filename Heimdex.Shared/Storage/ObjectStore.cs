@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 
@@ -63,6 +65,27 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         using var response = await s3.GetObjectAsync(Bucket, key, cancellationToken);
         await using var file = File.Create(path);
         await response.ResponseStream.CopyToAsync(file, cancellationToken);
+    }
+
+    /// <summary>Stores a small document as JSON: what one stage leaves for a later one.</summary>
+    public async Task PutJsonAsync<T>(string key, T document, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(document));
+        await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = body, ContentType = "application/json" }, cancellationToken);
+    }
+
+    /// <summary>A document stored by <see cref="PutJsonAsync"/>; null when there is none.</summary>
+    public async Task<T?> GetJsonAsync<T>(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await s3.GetObjectAsync(Bucket, key, cancellationToken);
+            return await JsonSerializer.DeserializeAsync<T>(response.ResponseStream, cancellationToken: cancellationToken);
+        }
+        catch (AmazonS3Exception error) when (error.StatusCode == HttpStatusCode.NotFound)
+        {
+            return default;
+        }
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>

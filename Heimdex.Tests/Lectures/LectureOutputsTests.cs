@@ -8,6 +8,7 @@ using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Tests.Pipeline;
 using Heimdex.Tests.Uploads;
+using Heimdex.Worker.Text;
 using static Heimdex.Tests.Pipeline.MediaFactory;
 
 namespace Heimdex.Tests.Lectures;
@@ -111,6 +112,35 @@ public sealed partial class LectureOutputsTests(HeimdexGraph graph)
         var narrated = lecture.Shown.SelectMany(s => PdfText.Words(s.Slide.Narration).Select(word => (Word: word, Page: pageOf[s.Slide.Title]))).ToList();
         var found = narrated.Count(w => said[w.Page].Contains(w.Word));
         Assert.True(found * 2 > narrated.Count, $"{found} of {narrated.Count} narrated words are on their slide's page; recognised: {string.Join(" | ", lecture.Transcript.Select(s => s.Text))}");
+    }
+
+    [Fact]
+    public async Task Each_slides_stored_picture_shows_that_slide_and_no_other()
+    {
+        var lecture = await IndexedLectureAsync();
+        using var s3 = graph.Storage.CreateClient();
+        var directory = Directory.CreateTempSubdirectory("heimdex-slide-pictures").FullName;
+        using var ocr = new TesseractOcr();
+        try
+        {
+            foreach (var (slide, number) in DistinctSlides.Select((slide, i) => (slide, i + 1)))
+            {
+                var picture = Path.Combine(directory, $"{number}.jpg");
+                using (var stored = await s3.GetObjectAsync(graph.Storage.Bucket, StorageKeys.SlidePicture(lecture.Id, number), Cancellation))
+                {
+                    await stored.WriteResponseStreamToFileAsync(picture, append: false, Cancellation);
+                }
+
+                var text = string.Join('\n', ocr.Read(picture).Select(line => line.Text));
+                Assert.Contains(slide.Title, text);
+                Assert.Contains(slide.Line, text);
+                Assert.All(DistinctSlides.Where(other => other.Title != slide.Title), other => Assert.DoesNotContain(other.Title, text));
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

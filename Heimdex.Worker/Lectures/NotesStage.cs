@@ -20,7 +20,7 @@ public sealed class NotesStage : IPipelineStage
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
         var video = context.Video;
-        var slides = await SlidesStage.LoadAsync(context.Store, video.Id, context.WorkDirectory, cancellationToken);
+        var slides = await SlidesStage.LoadAsync(context.Store, video.Id, cancellationToken);
         var segments = await context.Db.TranscriptSegments.AsNoTracking().Where(s => s.VideoId == video.Id).ToListAsync(cancellationToken);
         var words = SpokenWords.Of(segments);
         var said = SaidOver([.. slides.Select(s => s.Slide)], words);

@@ -1,6 +1,8 @@
 using Heimdex.Shared.Models;
+using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Lectures;
 using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Text;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +11,9 @@ namespace Heimdex.Worker.Stages;
 
 /// <summary>
 /// The text on screen, read wherever the picture changes (<see cref="ScreenReader"/>) in one decode of the video:
-/// each line is stored once with the time range it showed, under the scene it first appeared in.
+/// each line is stored once with the time range it showed, under the scene it first appeared in. The same samples show
+/// where the distinct slides of a lecture were on screen (<see cref="SlideTimeline"/>), stored for the slides stage,
+/// which then needs no decode of its own to find them.
 /// </summary>
 public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPipelineStage
 {
@@ -22,11 +26,15 @@ public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPi
         var video = context.Video;
         var scenes = await context.Db.Scenes.Where(s => s.VideoId == video.Id).OrderBy(s => s.Index).ToListAsync(cancellationToken);
         var texts = new List<OnScreenText>();
+        var settings = new ScreenReader.Settings();
+        var (width, height) = (video.Width ?? 1280, video.Height ?? 720);
+        var compared = ScreenReader.ComparedSizeFor(width, height, settings);
+        var slides = new SlideTimeline(compared.Width, compared.Height, settings.SampleSeconds, new SlideTimeline.Settings());
         if (scenes.Count > 0)
         {
             var duration = video.DurationSeconds ?? scenes[^1].EndSeconds;
-            var (lines, _) = await ScreenReader.ReadVideoAsync(ffmpeg, await context.OriginalUrlAsync(), (video.Width ?? 1280, video.Height ?? 720), duration,
-                [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, new ScreenReader.Settings(), progress, cancellationToken);
+            var (lines, _) = await ScreenReader.ReadVideoAsync(ffmpeg, await context.OriginalUrlAsync(), (width, height), duration,
+                [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, settings, slides.Add, progress, cancellationToken);
             texts.AddRange(lines.Select(line => new OnScreenText
             {
                 VideoId = video.Id,
@@ -38,7 +46,8 @@ public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPi
             }));
         }
 
+        await context.Store.PutJsonAsync(StorageKeys.SlidesShown(video.Id), slides.Slides(), cancellationToken);
         await context.ReplaceRowsAsync(context.Db.OnScreenTexts.Where(t => t.VideoId == video.Id), texts, cancellationToken);
-        return StageOutcome.Done();
+        return StageOutcome.Done(StorageKeys.SlidesShown(video.Id));
     }
 }

@@ -96,14 +96,24 @@ public sealed class ScreenReader
         return (Math.Max(2, width), Math.Max(2, (int)Math.Round(videoHeight * (double)width / videoWidth / 2) * 2));
     }
 
+    /// <summary>The size pictures are compared at: a read frame shrunk to <see cref="Settings.CompareWidth"/>.</summary>
+    public static (int Width, int Height) ComparedSizeFor(int videoWidth, int videoHeight, Settings settings)
+    {
+        var (width, height) = FrameSizeFor(videoWidth, videoHeight, settings);
+        return PictureChange.ShrunkSize(width, height, settings.CompareWidth);
+    }
+
     /// <summary>
     /// Reads a whole video's on-screen text in one decode: frames sampled at <see cref="Settings.SampleSeconds"/>, no
     /// wider than <see cref="Settings.MaxWidth"/>, each handed to a reader; progress is the share of
-    /// <paramref name="durationSeconds"/> sampled. Returns the lines and the reader (for its counts).
+    /// <paramref name="durationSeconds"/> sampled. Each sample as compared (<see cref="ComparedSizeFor"/>) is also
+    /// handed to <paramref name="seeCompared"/>, so what else looks at the picture needs no decode of its own. Returns
+    /// the lines and the reader (for its counts).
     /// </summary>
     public static async Task<(IReadOnlyList<ScreenLine> Lines, ScreenReader Reader)> ReadVideoAsync(
         FFmpeg ffmpeg, string input, (int Width, int Height) videoSize, double durationSeconds, IReadOnlyList<double> sceneStarts,
-        Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, IProgress<double>? progress, CancellationToken cancellationToken)
+        Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, Action<byte[]>? seeCompared, IProgress<double>? progress,
+        CancellationToken cancellationToken)
     {
         var (width, height) = FrameSizeFor(videoSize.Width, videoSize.Height, settings);
         var reader = new ScreenReader(width, height, sceneStarts, read, settings);
@@ -111,7 +121,8 @@ public sealed class ScreenReader
             DecodeArguments(input, width, height, settings),
             (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, frame =>
             {
-                reader.Add(frame);
+                var compared = reader.Add(frame);
+                seeCompared?.Invoke(compared);
                 progress?.Report(Math.Min(0.99, reader.SampledSeconds / Math.Max(durationSeconds, 1)));
             }, token),
             cancellationToken);
@@ -124,8 +135,11 @@ public sealed class ScreenReader
          $"fps={(1 / settings.SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture)}:round=up,scale={width}:{height}:flags=area,format=gray",
          "-f", "rawvideo", "-"];
 
-    /// <summary>Looks at the next sample (width × height bytes of luma), reading it when the picture changed.</summary>
-    public void Add(byte[] frame)
+    /// <summary>
+    /// Looks at the next sample (width × height bytes of luma), reading it when the picture changed. Returns the sample
+    /// as compared: shrunk to <see cref="Settings.CompareWidth"/>.
+    /// </summary>
+    public byte[] Add(byte[] frame)
     {
         var seconds = SampledSeconds;
         _samples++;
@@ -169,6 +183,7 @@ public sealed class ScreenReader
         }
 
         _previous = (frame, picture, seconds);
+        return picture;
     }
 
     /// <summary>Every line read, with its time range; lines still showing at the end run to <paramref name="durationSeconds"/>.</summary>
