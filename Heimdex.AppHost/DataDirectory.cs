@@ -118,10 +118,13 @@ public sealed class DataDirectory(string path)
         File.Move(temp, path, overwrite: true);
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
     /// <summary>
     /// A port nothing listens on now, for a server of this run (only the API's and the dashboard's are fixed). Chosen
     /// below the kernel's ephemeral range: the port is only taken when the server starts, and meanwhile every outgoing
-    /// connection on the machine draws a local port from that range.
+    /// connection on the machine draws a local port from that range. A port is never handed out twice in one run: the
+    /// worker's is chosen when the graph is built but bound only after Redis started, which must not draw it meanwhile.
     /// </summary>
     public static int FreePort()
     {
@@ -129,6 +132,14 @@ public sealed class DataDirectory(string path)
         for (var attempt = 0; attempt < 1000; attempt++)
         {
             var port = Random.Shared.Next(10000, ephemeralStart);
+            lock (HandedOut)
+            {
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
             try
             {
                 using var listener = new TcpListener(IPAddress.Loopback, port);
