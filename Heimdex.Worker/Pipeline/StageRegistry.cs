@@ -51,8 +51,7 @@ public sealed class StageRegistry
     public IEnumerable<StageRun> Ready(Video video) =>
         video.State != VideoState.Processing
             ? []
-            : video.Stages.Where(run => run.State == StageState.Pending
-                && Needs(run.Stage).All(needed => video.Stages.Single(s => s.Stage == needed).IsDone));
+            : video.Stages.Where(run => run.State == StageState.Pending && UnfinishedNeed(video, run.Stage) is null);
 
     /// <summary>A stage this one needs that has not succeeded, or null when it may run.</summary>
     public string? UnfinishedNeed(Video video, string name) =>
