@@ -61,6 +61,9 @@ public sealed class Video
 
     public List<Pipeline.StageRun> Stages { get; init; } = [];
 
+    /// <summary>The run of the named stage.</summary>
+    public Pipeline.StageRun Stage(string name) => Stages.Single(s => s.Stage == name);
+
     // The video's state follows its stages: these are the only ways either changes (see StageRun for the stages' table).
 
     /// <summary>A reprocess or resume was asked for: the video is processing again, its last failure forgotten.</summary>

@@ -213,7 +213,7 @@ public sealed class PipelineStateTests
         Assert.Equal(["slides", "people"], graph.Ready(video).Select(r => r.Stage));
         Assert.Equal("slides", graph.UnfinishedNeed(video, "notes"));
 
-        var people = video.Stages.Single(s => s.Stage == "people");
+        var people = video.Stage("people");
         video.StartStage(people, "job-people", Now);
         video.FailStage(people, "broken", Now);
         Assert.Empty(graph.Ready(video)); // nothing more starts on a failed video
@@ -241,7 +241,7 @@ public sealed class PipelineStateTests
 
     private static void Finish(Video video, string stage)
     {
-        var run = video.Stages.Single(s => s.Stage == stage);
+        var run = video.Stage(stage);
         video.StartStage(run, $"job-{stage}", Now);
         video.FinishStage(run, null, [], Now);
     }

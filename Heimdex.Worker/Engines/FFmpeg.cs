@@ -39,6 +39,12 @@ public sealed class FFmpeg(IOptions<PipelineOptions> options)
 
     public string FFprobePath => options.Value.FFprobePath;
 
+    /// <summary>
+    /// A filter keeping only the frames numbered <paramref name="frames"/> (from 0, in decode order), for a filtergraph
+    /// script; an image sequence written from it is numbered from 1 in the order of the frames kept.
+    /// </summary>
+    public static string SelectFrames(IEnumerable<int> frames) => $"select='{string.Join('+', frames.Select(n => $"eq(n\\,{n})"))}'";
+
     /// <summary>ffmpeg's and ffprobe's input option for network reads: microseconds without progress before a read fails.</summary>
     private string[] ReadTimeoutOption => ["-rw_timeout", ((long)options.Value.StorageReadTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)];
 

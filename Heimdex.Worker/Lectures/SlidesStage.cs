@@ -2,6 +2,7 @@ using System.Globalization;
 using Heimdex.Shared.Storage;
 using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
+using Heimdex.Worker.Stages;
 using Microsoft.EntityFrameworkCore;
 
 namespace Heimdex.Worker.Lectures;
@@ -66,13 +67,13 @@ public sealed class SlidesStage(FFmpeg ffmpeg) : IPipelineStage
 
         // Frames are counted as shot detection and keyframes count them. Picture times are half a second apart at
         // least, but a slideshow of under two frames a second may hold two in one frame: that frame serves both.
-        var frameRate = context.Video.FrameRate is > 0 ? context.Video.FrameRate.Value : 25;
+        var frameRate = DetectShotsStage.FrameRateOf(context.Video);
         var frameOf = slides.ToDictionary(slide => slide.Number, slide => (int)Math.Floor(slide.PictureSeconds * frameRate));
         var frames = frameOf.Values.Distinct().Order().ToList();
         var directory = Directory.CreateDirectory(Path.Combine(context.WorkDirectory, "slides")).FullName;
         var graph = Path.Combine(context.WorkDirectory, "slides.filtergraph");
         await File.WriteAllTextAsync(graph,
-            $"[0:v]select='{string.Join('+', frames.Select(n => $"eq(n\\,{n})"))}',scale='min({PictureWidth},iw)':-2[pictures]", cancellationToken);
+            $"[0:v]{FFmpeg.SelectFrames(frames)},scale='min({PictureWidth},iw)':-2[pictures]", cancellationToken);
         await ffmpeg.RunAsync(
             ["-i", await context.OriginalUrlAsync(), "-filter_complex_script", graph, "-map", "[pictures]", "-fps_mode", "passthrough", "-q:v", "3",
              "-frames:v", frames.Count.ToString(CultureInfo.InvariantCulture), Path.Combine(directory, "slide-%04d.jpg")],

@@ -72,7 +72,7 @@ public sealed class PipelineRunner(
     public Task TakeOverAsync(Guid videoId, string stageName, int attempt, string? failure, CancellationToken cancellationToken) =>
         ChangeAsync(videoId, (video, enqueue) =>
         {
-            var run = video.Stages.Single(s => s.Stage == stageName);
+            var run = video.Stage(stageName);
             if (run.State != StageState.Running || run.Attempt != attempt)
             {
                 return false; // it moved on meanwhile
@@ -113,7 +113,7 @@ public sealed class PipelineRunner(
         (Guid RunId, int Attempt)? started = null;
         await ChangeAsync(videoId, (video, _) =>
         {
-            var run = video.Stages.Single(s => s.Stage == stageName);
+            var run = video.Stage(stageName);
             if (run.IsDone)
             {
                 return true; // a duplicate or a retry of finished work: the change only makes sure the pipeline moves on
@@ -141,7 +141,7 @@ public sealed class PipelineRunner(
         string? failedForGood = null;
         await ChangeAsync(videoId, (video, _) =>
         {
-            var run = video.Stages.Single(s => s.Stage == stageName);
+            var run = video.Stage(stageName);
             if (run.State != StageState.Running || run.Attempt != attempt)
             {
                 logger.LogWarning("{Stage} of video {VideoId} ended ({Outcome}) after the watchdog had taken it over; its result is dropped", stageName, videoId, result.Outcome);

@@ -55,7 +55,7 @@ public sealed class StageRegistry
 
     /// <summary>A stage this one needs that has not succeeded, or null when it may run.</summary>
     public string? UnfinishedNeed(Video video, string name) =>
-        Needs(name).FirstOrDefault(needed => !video.Stages.Single(s => s.Stage == needed).IsDone);
+        Needs(name).FirstOrDefault(needed => !video.Stage(needed).IsDone);
 
     private (string Name, Type Type, string[] After) Find(string name) =>
         _stages.FirstOrDefault(s => s.Name == name) is { Name: not null } stage

@@ -14,10 +14,13 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
 {
     public static string StageName => "detect_shots";
 
+    /// <summary>The rate scene frames are counted and timed at (25 when the video does not say): what numbers frames for every stage.</summary>
+    public static double FrameRateOf(Video video) => video.FrameRate is > 0 ? video.FrameRate.Value : 25;
+
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
         var video = context.Video;
-        var frameRate = video.FrameRate is > 0 ? video.FrameRate.Value : 25;
+        var frameRate = FrameRateOf(video);
         var expectedFrames = Math.Max(1, (int)Math.Round((video.DurationSeconds ?? 0) * frameRate));
         var width = options.Value.ShotDetectionWidth;
         var height = Math.Max(2, (int)Math.Round(width * (double)(video.Height ?? 9) / (video.Width ?? 16) / 2) * 2);

@@ -33,10 +33,10 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
         var graph = Path.Combine(context.WorkDirectory, "keyframes.filtergraph");
         var size = VisualDescriptor.Size;
         var rate = (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture);
-        var middles = string.Join('+', missing.Select(s => $"eq(n\\,{(s.StartFrame + s.EndFrame) / 2})"));
+        var selectMiddles = FFmpeg.SelectFrames(missing.Select(s => (s.StartFrame + s.EndFrame) / 2));
         await File.WriteAllTextAsync(graph, missing.Count == 0
             ? $"[0:v]fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]"
-            : $"[0:v]split=2[pick][sample];[pick]select='{middles}',split=2[full][small];[small]scale={options.Value.ThumbnailWidth}:-2[thumbnails];" +
+            : $"[0:v]split=2[pick][sample];[pick]{selectMiddles},split=2[full][small];[small]scale={options.Value.ThumbnailWidth}:-2[thumbnails];" +
               $"[sample]fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]", cancellationToken);
         string[] keyframeOutputs = missing.Count == 0 ? [] :
             ["-map", "[full]", "-fps_mode", "passthrough", "-q:v", "2", Path.Combine(pictures, "keyframe-%06d.jpg"),
