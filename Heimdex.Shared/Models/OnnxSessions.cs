@@ -45,5 +45,12 @@ public static class OnnxSessions
         return new OnnxModel(open(plain), cpu);
     }
 
-    private static SessionOptions NewSessionOptions() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+    private static SessionOptions NewSessionOptions()
+    {
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // ONNX Runtime's threads otherwise spin for work between and within runs: on a worker whose other stages
+        // (transcription, decoding) keep every core busy, that spinning takes the CPU they need.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        return options;
+    }
 }

@@ -24,7 +24,7 @@ public static class StorageKeys
     /// <summary>The slides found in a lecture (JSON), which the notes are made from.</summary>
     public static string Slides(Guid videoId) => VideoPrefix(videoId) + "slides/slides.json";
 
-    /// <summary>When each distinct slide showed, as the ocr stage saw it: what the slides stage takes pictures of.</summary>
+    /// <summary>When each distinct slide showed, as the ocr stage saw it: what the keyframes stage takes pictures of.</summary>
     public static string SlidesShown(Guid videoId) => VideoPrefix(videoId) + "slides/shown.json";
 
     public static string SlidePicture(Guid videoId, int number) => VideoPrefix(videoId) + $"slides/{number:D4}.jpg";

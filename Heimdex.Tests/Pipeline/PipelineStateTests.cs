@@ -202,7 +202,7 @@ public sealed class PipelineStateTests
         Finish(video, "validate");
         Assert.Equal(["extract_audio", "detect_shots"], graph.Ready(video).Select(r => r.Stage));
 
-        foreach (var stage in new[] { "extract_audio", "detect_shots", "keyframes", "ocr", "faces" })
+        foreach (var stage in new[] { "extract_audio", "detect_shots", "ocr", "keyframes", "faces" })
         {
             Finish(video, stage);
         }
@@ -224,7 +224,8 @@ public sealed class PipelineStateTests
     {
         var graph = Graph();
         Assert.Equal(["transcribe", "people", "embed", "notes", "finalize"], graph.Names.Where(graph.WithDependents("transcribe").Contains));
-        Assert.Equal(["keyframes", "ocr", "faces", "slides", "people", "embed", "notes", "finalize"], graph.Names.Where(graph.WithDependents("keyframes").Contains));
+        Assert.Equal(["ocr", "keyframes", "faces", "slides", "people", "embed", "notes", "finalize"], graph.Names.Where(graph.WithDependents("ocr").Contains));
+        Assert.Equal(["keyframes", "faces", "slides", "people", "embed", "notes", "finalize"], graph.Names.Where(graph.WithDependents("keyframes").Contains));
         Assert.Equal(["extract_audio", "transcribe", "people", "embed", "notes", "finalize"], graph.Names.Where(graph.WithDependents("extract_audio").Contains));
         Assert.Equal(graph.Names, graph.Names.Where(graph.WithDependents("validate").Contains));
         Assert.Throws<ArgumentException>(() => graph.WithDependents("nonsense"));

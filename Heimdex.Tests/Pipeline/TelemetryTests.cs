@@ -19,7 +19,7 @@ public sealed class TelemetryTests(HeimdexGraph graph) : IAsyncLifetime
 {
     private const int ExportSeconds = 60;
     private static readonly string[] Stages =
-        ["validate", "extract_audio", "transcribe", "detect_shots", "keyframes", "ocr", "faces", "slides", "people", "embed", "notes", "finalize"];
+        ["validate", "extract_audio", "transcribe", "detect_shots", "ocr", "keyframes", "faces", "slides", "people", "embed", "notes", "finalize"];
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 

@@ -22,7 +22,7 @@ public sealed class WatchdogTests(HeimdexGraph graph)
     /// </summary>
     [Theory]
     [InlineData(new string[0], new[] { "finalize" })] // the job for the last stage was never enqueued
-    [InlineData(new[] { "transcribe", "ocr" }, new[] { "faces", "slides", "people", "embed", "notes", "finalize" })] // both branches lost theirs
+    [InlineData(new[] { "transcribe", "ocr" }, new[] { "keyframes", "faces", "slides", "people", "embed", "notes", "finalize" })] // both branches lost theirs
     public async Task A_video_whose_queued_work_was_lost_is_enqueued_again_and_finishes(string[] queued, string[] pending)
     {
         using var alice = graph.Client(graph.AliceKey);

@@ -32,7 +32,7 @@ public sealed class ScreenReaderTests
             var video = await ScreenTextVideos.CaptionedAsync(seed, TestFiles.SharedMedia("faces", "obama_1.jpg"), directory, Cancellation);
             using var ocr = new TesseractOcr();
             var (lines, reader) = await ScreenReader.ReadVideoAsync(new FFmpeg(Options.Create(new PipelineOptions())), video.Path, (video.Width, video.Height), video.Seconds,
-                [0], ocr.Read, Settings, seeCompared: null, progress: null, Cancellation);
+                [0], ocr.Read, Settings, seeCompared: null, cores: null, progress: null, Cancellation);
 
             var score = ScreenTextScore.Of(video.Shown, lines);
             Assert.All(score.Lines, line =>

@@ -36,7 +36,7 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
                     progress.Report(Math.Min(0.95, (double)detector.FrameCount / expectedFrames));
                 }
             }, token),
-            cancellationToken);
+            cancellationToken, context.FreeCores());
 
         var totalFrames = detector.FrameCount;
         if (totalFrames == 0)

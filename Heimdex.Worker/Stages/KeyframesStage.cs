@@ -4,6 +4,7 @@ using Heimdex.Shared.Search;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Engines;
+using Heimdex.Worker.Lectures;
 using Heimdex.Worker.Pipeline;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -11,10 +12,11 @@ using Microsoft.Extensions.Options;
 namespace Heimdex.Worker.Stages;
 
 /// <summary>
-/// One representative frame per scene (its middle), stored full size and as a thumbnail, and a small grey frame every
-/// <see cref="SampleSeconds"/> seconds for the visual descriptors search by image compares against — all from one
-/// decode of the video: one ffmpeg run whatever the number of scenes. A rerun only picks the scenes still without
-/// their frames.
+/// The still pictures a video is stored with, all from one decode of it (one ffmpeg run whatever the number of scenes
+/// and slides): one representative frame per scene (its middle), full size and as a thumbnail; each distinct slide
+/// the ocr stage saw (<see cref="Slide.PictureSeconds"/>) at up to <see cref="SlidePictureWidth"/>; and a small grey
+/// frame every <see cref="SampleSeconds"/> seconds for the visual descriptors search by image compares against. A
+/// rerun only picks the scenes still without their frames.
 /// </summary>
 public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
 {
@@ -23,29 +25,50 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
     /// <summary>How often a frame is sampled for search by image.</summary>
     public const double SampleSeconds = 2;
 
+    /// <summary>The width slide pictures are stored at (for the notes' pages).</summary>
+    private const int SlidePictureWidth = 1280;
+
     public async Task<StageOutcome> ExecuteAsync(StageContext context, IProgress<double> progress, CancellationToken cancellationToken)
     {
         var video = context.Video;
         var scenes = await context.Db.Scenes.Where(s => s.VideoId == video.Id).OrderBy(s => s.Index).ToListAsync(cancellationToken);
         var missing = scenes.Where(s => s.KeyframeKey != StorageKeys.Keyframe(video.Id, s.Index) || s.ThumbnailKey != StorageKeys.Thumbnail(video.Id, s.Index)).ToList();
+        var slides = await OcrStage.LoadSlidesShownAsync(context.Store, video.Id, cancellationToken);
+        // Frames are counted as shot detection counts them. Picture times are half a second apart at least, but a
+        // slideshow of under two frames a second may hold two in one frame: that frame serves both.
+        var frameRate = DetectShotsStage.FrameRateOf(video);
+        var slideFrameOf = slides.ToDictionary(slide => slide.Number, slide => (int)Math.Floor(slide.PictureSeconds * frameRate));
+        var slideFrames = slideFrameOf.Values.Distinct().Order().ToList();
+
         var pictures = Directory.CreateDirectory(Path.Combine(context.WorkDirectory, "keyframes")).FullName;
-        // The select expression grows with the scenes: it goes to ffmpeg in a file, not on the command line.
-        var graph = Path.Combine(context.WorkDirectory, "keyframes.filtergraph");
         var size = VisualDescriptor.Size;
         var rate = (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture);
-        var selectMiddles = FFmpeg.SelectFrames(missing.Select(s => (s.StartFrame + s.EndFrame) / 2));
-        await File.WriteAllTextAsync(graph, missing.Count == 0
-            ? $"[0:v]fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]"
-            : $"[0:v]split=2[pick][sample];[pick]{selectMiddles},split=2[full][small];[small]scale={options.Value.ThumbnailWidth}:-2[thumbnails];" +
-              $"[sample]fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]", cancellationToken);
-        string[] keyframeOutputs = missing.Count == 0 ? [] :
-            ["-map", "[full]", "-fps_mode", "passthrough", "-q:v", "2", Path.Combine(pictures, "keyframe-%06d.jpg"),
-             "-map", "[thumbnails]", "-fps_mode", "passthrough", "-q:v", "4", Path.Combine(pictures, "thumbnail-%06d.jpg")];
+        List<string> branches = [$"fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]"];
+        List<string> outputs = [];
+        if (missing.Count > 0)
+        {
+            branches.Add($"{FFmpeg.SelectFrames(missing.Select(s => (s.StartFrame + s.EndFrame) / 2))},split=2[full][small];[small]scale={options.Value.ThumbnailWidth}:-2[thumbnails]");
+            outputs.AddRange(["-map", "[full]", "-fps_mode", "passthrough", "-q:v", "2", Path.Combine(pictures, "keyframe-%06d.jpg"),
+                              "-map", "[thumbnails]", "-fps_mode", "passthrough", "-q:v", "4", Path.Combine(pictures, "thumbnail-%06d.jpg")]);
+        }
+
+        if (slideFrames.Count > 0)
+        {
+            branches.Add($"{FFmpeg.SelectFrames(slideFrames)},scale='min({SlidePictureWidth},iw)':-2[slides]");
+            outputs.AddRange(["-map", "[slides]", "-fps_mode", "passthrough", "-q:v", "3", Path.Combine(pictures, "slide-%04d.jpg")]);
+        }
+
+        // The select expressions grow with the scenes and slides: the graph goes to ffmpeg in a file, not on the command line.
+        var graph = Path.Combine(context.WorkDirectory, "keyframes.filtergraph");
+        await File.WriteAllTextAsync(graph, branches.Count == 1
+            ? $"[0:v]{branches[0]}"
+            : $"[0:v]split={branches.Count}{string.Concat(branches.Select((_, i) => $"[in{i}]"))};{string.Join(';', branches.Select((branch, i) => $"[in{i}]{branch}"))}",
+            cancellationToken);
         var frames = new List<SceneFrame>();
         var sampled = 0;
         var expectedSamples = Math.Max(1, (video.DurationSeconds ?? 0) / SampleSeconds);
         await ffmpeg.RunAsync(
-            ["-i", await context.OriginalUrlAsync(), "-filter_complex_script", graph, .. keyframeOutputs, "-map", "[samples]", "-f", "rawvideo", "pipe:1"],
+            ["-i", await context.OriginalUrlAsync(), "-filter_complex_script", graph, .. outputs, "-map", "[samples]", "-f", "rawvideo", "pipe:1"],
             (output, token) => ShotDetector.ReadFramesAsync(output, size * size, frame =>
             {
                 var seconds = sampled++ * SampleSeconds;
@@ -56,26 +79,37 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
 
                 progress.Report(Math.Min(0.8, 0.8 * sampled / expectedSamples));
             }, token),
-            cancellationToken);
+            cancellationToken, context.FreeCores());
 
-        // ffmpeg numbers the pictures it wrote from 1, in the order of the frames it selected: the scenes' order.
-        for (var i = 0; i < missing.Count; i++)
-        {
-            var (keyframe, thumbnail) = (Path.Combine(pictures, $"keyframe-{i + 1:D6}.jpg"), Path.Combine(pictures, $"thumbnail-{i + 1:D6}.jpg"));
-            if (!File.Exists(keyframe) || !File.Exists(thumbnail))
+        // ffmpeg numbers the pictures of each output from 1, in the order of the frames it selected.
+        List<(string Key, string File)> stored =
+        [
+            .. missing.SelectMany((scene, i) => new[]
             {
-                throw new InvalidOperationException($"ffmpeg wrote {Directory.GetFiles(pictures, "keyframe-*").Length} keyframes for {missing.Count} scenes: the video decodes to fewer frames than shot detection counted.");
-            }
+                (StorageKeys.Keyframe(video.Id, scene.Index), Path.Combine(pictures, $"keyframe-{i + 1:D6}.jpg")),
+                (StorageKeys.Thumbnail(video.Id, scene.Index), Path.Combine(pictures, $"thumbnail-{i + 1:D6}.jpg")),
+            }),
+            .. slides.Select(slide => (StorageKeys.SlidePicture(video.Id, slide.Number), Path.Combine(pictures, $"slide-{slideFrames.IndexOf(slideFrameOf[slide.Number]) + 1:D4}.jpg"))),
+        ];
+        if (stored.FirstOrDefault(picture => !File.Exists(picture.File)) is { File: not null } absent)
+        {
+            throw new InvalidOperationException($"ffmpeg wrote no {Path.GetFileName(absent.File)} for {missing.Count} scenes and {slideFrames.Count} slide frames: the video decodes to fewer frames than shot detection counted.");
+        }
 
-            var scene = missing[i];
+        for (var i = 0; i < stored.Count; i++)
+        {
+            await context.Store.UploadFileAsync(stored[i].Key, stored[i].File, "image/jpeg", cancellationToken);
+            progress.Report(0.8 + 0.2 * (i + 1) / stored.Count);
+        }
+
+        foreach (var scene in missing)
+        {
             (scene.KeyframeKey, scene.ThumbnailKey) = (StorageKeys.Keyframe(video.Id, scene.Index), StorageKeys.Thumbnail(video.Id, scene.Index));
-            await context.Store.UploadFileAsync(scene.KeyframeKey, keyframe, "image/jpeg", cancellationToken);
-            await context.Store.UploadFileAsync(scene.ThumbnailKey, thumbnail, "image/jpeg", cancellationToken);
-            progress.Report(0.8 + 0.2 * (i + 1) / missing.Count);
         }
 
         await context.Db.SaveChangesAsync(cancellationToken);
         await context.ReplaceRowsAsync(context.Db.SceneFrames.Where(f => f.VideoId == video.Id), frames, cancellationToken);
-        return StageOutcome.Done(StorageKeys.VideoPrefix(video.Id) + "keyframes/", StorageKeys.VideoPrefix(video.Id) + "thumbnails/");
+        return StageOutcome.Done([StorageKeys.VideoPrefix(video.Id) + "keyframes/", StorageKeys.VideoPrefix(video.Id) + "thumbnails/",
+            .. slides.Select(slide => StorageKeys.SlidePicture(video.Id, slide.Number))]);
     }
 }

@@ -12,8 +12,8 @@ namespace Heimdex.Worker.Stages;
 /// <summary>
 /// The text on screen, read wherever the picture changes (<see cref="ScreenReader"/>) in one decode of the video:
 /// each line is stored once with the time range it showed, under the scene it first appeared in. The same samples show
-/// where the distinct slides of a lecture were on screen (<see cref="SlideTimeline"/>), stored for the slides stage,
-/// which then needs no decode of its own to find them.
+/// where the distinct slides of a lecture were on screen (<see cref="SlideTimeline"/>), stored for the keyframes
+/// stage, which takes their pictures in the decode it makes anyway, and the slides stage.
 /// </summary>
 public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPipelineStage
 {
@@ -34,7 +34,7 @@ public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPi
         {
             var duration = video.DurationSeconds ?? scenes[^1].EndSeconds;
             var (lines, _) = await ScreenReader.ReadVideoAsync(ffmpeg, await context.OriginalUrlAsync(), (width, height), duration,
-                [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, settings, slides.Add, progress, cancellationToken);
+                [.. scenes.Select(s => s.StartSeconds)], ocr.Value.Read, settings, slides.Add, context.FreeCores(), progress, cancellationToken);
             texts.AddRange(lines.Select(line => new OnScreenText
             {
                 VideoId = video.Id,
@@ -50,4 +50,9 @@ public sealed class OcrStage(FFmpeg ffmpeg, LoadedModel<TesseractOcr> ocr) : IPi
         await context.ReplaceRowsAsync(context.Db.OnScreenTexts.Where(t => t.VideoId == video.Id), texts, cancellationToken);
         return StageOutcome.Done(StorageKeys.SlidesShown(video.Id));
     }
+
+    /// <summary>The slides this stage saw on screen, for the stages after it.</summary>
+    public static async Task<IReadOnlyList<Slide>> LoadSlidesShownAsync(ObjectStore store, Guid videoId, CancellationToken cancellationToken) =>
+        await store.GetJsonAsync<List<Slide>>(StorageKeys.SlidesShown(videoId), cancellationToken)
+        ?? throw new PermanentStageFailure("The ocr stage left no list of the slides shown (it ran before it made one): reprocess from ocr.");
 }

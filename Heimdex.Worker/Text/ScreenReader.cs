@@ -108,11 +108,11 @@ public sealed class ScreenReader
     /// wider than <see cref="Settings.MaxWidth"/>, each handed to a reader; progress is the share of
     /// <paramref name="durationSeconds"/> sampled. Each sample as compared (<see cref="ComparedSizeFor"/>) is also
     /// handed to <paramref name="seeCompared"/>, so what else looks at the picture needs no decode of its own. Returns
-    /// the lines and the reader (for its counts).
+    /// the lines and the reader (for its counts). ffmpeg decodes on <paramref name="cores"/> threads (all when null).
     /// </summary>
     public static async Task<(IReadOnlyList<ScreenLine> Lines, ScreenReader Reader)> ReadVideoAsync(
         FFmpeg ffmpeg, string input, (int Width, int Height) videoSize, double durationSeconds, IReadOnlyList<double> sceneStarts,
-        Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, Action<byte[]>? seeCompared, IProgress<double>? progress,
+        Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, Action<byte[]>? seeCompared, int? cores, IProgress<double>? progress,
         CancellationToken cancellationToken)
     {
         var (width, height) = FrameSizeFor(videoSize.Width, videoSize.Height, settings);
@@ -125,7 +125,7 @@ public sealed class ScreenReader
                 seeCompared?.Invoke(compared);
                 progress?.Report(Math.Min(0.99, reader.SampledSeconds / Math.Max(durationSeconds, 1)));
             }, token),
-            cancellationToken);
+            cancellationToken, cores);
         return (reader.Finish(durationSeconds), reader);
     }
 

@@ -5,15 +5,13 @@ using System.Text.Json;
 namespace Heimdex.Bench;
 
 /// <summary>
-/// <c>bench -- indexing</c>: generated talks (<see cref="TalkVideos"/>) of 2 and 10 minutes uploaded through the API,
+/// <c>bench -- indexing</c>: generated talks (<see cref="TalkVideos"/>) of 2 and 10 minutes (or <c>--lengths</c>, in seconds) uploaded through the API,
 /// one at a time to an idle worker; wall time from the upload's answer to <c>indexed</c>, each stage's start, end and
 /// the wait before it (the audio and picture branches overlap), how long no stage ran at all, the ratio of the talk's
 /// length to that time, and the worker's peak resident memory.
 /// </summary>
-public sealed class IndexingBenchmark(string dataDirectory, string audioDirectory, string photo)
+public sealed class IndexingBenchmark(string dataDirectory, string audioDirectory, string photo, IReadOnlyList<double> lengths)
 {
-    private static readonly double[] Lengths = [120, 600];
-
     public async Task RunAsync()
     {
         var graph = await RunningGraph.LoadAsync(dataDirectory);
@@ -21,7 +19,7 @@ public sealed class IndexingBenchmark(string dataDirectory, string audioDirector
         using var client = graph.Client(key);
         var directory = Directory.CreateTempSubdirectory("heimdex-indexing-bench").FullName;
         Console.WriteLine($"{Environment.ProcessorCount} cores; talks of 720p slides with narration; goal: indexed at >= 4x real time");
-        foreach (var seconds in Lengths)
+        foreach (var seconds in lengths)
         {
             var talk = await TalkVideos.MakeAsync(seconds, audioDirectory, photo, directory, CancellationToken.None);
             await using var file = File.OpenRead(talk);

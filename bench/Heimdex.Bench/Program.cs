@@ -14,7 +14,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
-      dotnet run -c Release --project bench/Heimdex.Bench -- indexing [--data-dir DIR] [--audio DIR] [--faces DIR]
+      dotnet run -c Release --project bench/Heimdex.Bench -- indexing [--data-dir DIR] [--audio DIR] [--faces DIR] [--lengths 120,600]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet, then on generated decks and
               cut videos from the tuning seeds and from held-out seeds (needs no running graph; default media:
@@ -46,6 +46,7 @@ string? whisperModel = null;
 string? keep = null;
 var sizes = new[] { 100_000, 1_000_000 };
 var videoCount = 1000;
+var talkSeconds = new[] { 120.0, 600.0 };
 var chromium = "/usr/bin/chromium";
 var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
 for (var i = 1; i < args.Length - 1; i++)
@@ -61,6 +62,7 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--faces": faces = args[++i]; break;
         case "--videos": videoCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--chromium": chromium = args[++i]; break;
+        case "--lengths": talkSeconds = [.. args[++i].Split(',').Select(n => double.Parse(n, CultureInfo.InvariantCulture))]; break;
         case "--sizes": sizes = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]; break;
     }
 }
@@ -92,7 +94,7 @@ switch (args.FirstOrDefault())
         await new QueueBenchmark(dataDirectory, args.Contains("--videos") ? videoCount : 10).RunAsync();
         return 0;
     case "indexing":
-        await new IndexingBenchmark(dataDirectory, audio, Path.Combine(faces, "obama_1.jpg")).RunAsync();
+        await new IndexingBenchmark(dataDirectory, audio, Path.Combine(faces, "obama_1.jpg"), talkSeconds).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();
