@@ -3,6 +3,7 @@ using Heimdex.Worker.Engines;
 using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Text;
 using Microsoft.Extensions.Options;
+using SkiaSharp;
 
 namespace Heimdex.Tests.Text;
 
@@ -152,6 +153,82 @@ public sealed class ScreenReaderTests
         var lines = reader.Finish(8);
         Assert.Equal([("Slide one", 0.0, 5.0), ("Slide two", 5.0, 6.0), ("Slide three", 6.0, 8.0)], lines.Select(l => (l.Text, l.StartSeconds, l.EndSeconds)));
         Assert.Contains(reads, frame => frame[0] == 2);
+    }
+
+    [Fact]
+    public void Reads_run_at_once_and_give_the_lines_reading_one_after_another_gives()
+    {
+        var random = new Random(5);
+        var frames = new List<byte[]>();
+        foreach (var slide in new[] { 1, 2, 3, 1, 4, 5, 2, 3, 4 })
+        {
+            frames.AddRange(Enumerable.Range(0, 3).Select(i => slide % 2 == 0 && i > 0 ? Moving(Slide(slide), random) : Slide(slide)));
+        }
+
+        (IReadOnlyList<ScreenLine> Lines, int MostAtOnce) ReadAll(int parallelReads)
+        {
+            var (running, most) = (0, 0);
+            var reader = new ScreenReader(Width, Height, [0, 4, 9], (frame, _, _) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                Thread.Sleep(40);
+                Interlocked.Decrement(ref running);
+                return frame[0] is > 0 and < 6 ? [new TextLine($"Slide {Names[frame[0]]}", 0.9)] : [];
+            }, Settings, parallelReads);
+            frames.ForEach(frame => reader.Add(frame));
+            return (reader.Finish(frames.Count * Settings.SampleSeconds), most);
+        }
+
+        var (oneByOne, one) = ReadAll(1);
+        var (atOnce, most) = ReadAll(3);
+        Assert.Equal(1, one);
+        Assert.InRange(most, 2, 3);
+        Assert.True(oneByOne.Count >= 5, $"{oneByOne.Count} lines");
+        Assert.Equal(oneByOne, atOnce);
+    }
+
+    [Fact]
+    public async Task Tesseract_reads_at_once_each_on_an_engine_of_its_own()
+    {
+        using var ocr = new TesseractOcr();
+        var frames = Names[1..].Select(name => TextFrame($"Parallel reading {name}")).ToList();
+        var oneByOne = frames.Select(frame => Texts(ocr.Read(frame, 640, 120))).ToList();
+        Assert.All(oneByOne.Zip(Names[1..]), read => Assert.Contains($"reading {read.Second}", read.First, StringComparison.OrdinalIgnoreCase));
+
+        var atOnce = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(() => Texts(ocr.Read(frames[i % frames.Count], 640, 120)), Cancellation)));
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => oneByOne[i % frames.Count]), atOnce);
+        Assert.True(ocr.Engines > 1, $"{ocr.Engines} engine for reads at once");
+    }
+
+    private static string Texts(IReadOnlyList<TextLine> lines) => string.Join(" | ", lines.Select(line => line.Text));
+
+    private static void InterlockedMax(ref int most, int value)
+    {
+        for (var seen = Volatile.Read(ref most); value > seen; seen = Volatile.Read(ref most))
+        {
+            if (Interlocked.CompareExchange(ref most, value, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Black text on white, 640 × 120 grey bytes.</summary>
+    private static byte[] TextFrame(string text)
+    {
+        using var bitmap = new SKBitmap(640, 120);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans"), 40))
+        using (var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true })
+        {
+            canvas.Clear(SKColors.White);
+            canvas.DrawText(text, 20, 75, SKTextAlign.Left, font, paint);
+        }
+
+        using var grey = bitmap.Copy(SKColorType.Gray8);
+        return grey.Bytes;
     }
 
     private static readonly string[] Names = ["", "one", "two", "three", "four", "five"];

@@ -45,6 +45,22 @@ public sealed class FFmpeg(IOptions<PipelineOptions> options)
     /// </summary>
     public static string SelectFrames(IEnumerable<int> frames) => $"select='{string.Join('+', frames.Select(n => $"eq(n\\,{n})"))}'";
 
+    /// <summary>
+    /// Follows what ffmpeg writes with <c>-progress pipe:1</c>: each time it reports, how far into the video its
+    /// outputs have got, in seconds.
+    /// </summary>
+    public static async Task ReadProgressAsync(Stream output, Action<double> reached, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(output);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.StartsWith("out_time_us=", StringComparison.Ordinal) && long.TryParse(line.AsSpan("out_time_us=".Length), CultureInfo.InvariantCulture, out var microseconds))
+            {
+                reached(microseconds / 1e6);
+            }
+        }
+    }
+
     /// <summary>ffmpeg's and ffprobe's input option for network reads: microseconds without progress before a read fails.</summary>
     private string[] ReadTimeoutOption => ["-rw_timeout", ((long)options.Value.StorageReadTimeout.TotalMicroseconds).ToString(CultureInfo.InvariantCulture)];
 

@@ -430,7 +430,10 @@ public sealed class ShotDetector
 
     /// <summary>ffmpeg arguments that decode <paramref name="input"/>'s first video stream to raw grey frames of this size on stdout.</summary>
     public static IReadOnlyList<string> DecodeArguments(string input, int width, int height) =>
-        ["-i", input, "-map", "0:v:0", "-vf", $"scale={width}:{height}:flags=area,format=gray", "-f", "rawvideo", "-"];
+        ["-i", input, "-map", "0:v:0", "-vf", Frames(width, height), "-f", "rawvideo", "-"];
+
+    /// <summary>The ffmpeg filter that makes the frames the detector compares: every frame, this size, grey.</summary>
+    public static string Frames(int width, int height) => $"scale={width}:{height}:flags=area,format=gray";
 
     /// <summary>Reads whole frames of <paramref name="frameSize"/> bytes until the stream ends (a partial last frame is dropped).</summary>
     public static async Task ReadFramesAsync(Stream frames, int frameSize, Action<byte[]> onFrame, CancellationToken cancellationToken)

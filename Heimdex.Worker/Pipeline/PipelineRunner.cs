@@ -218,7 +218,7 @@ public sealed class PipelineRunner(
         Interlocked.Increment(ref _running);
         int FreeCores() => Math.Max(1, Environment.ProcessorCount - (Volatile.Read(ref _running) - 1));
         await using var heartbeat = new StageHeartbeat(dataSource, runId, options.Value.HeartbeatInterval, time);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, heartbeat.VideoDeleted);
         timeout.CancelAfter(options.Value.StageTimeout);
         try
         {
@@ -236,6 +236,10 @@ public sealed class PipelineRunner(
         {
             activity.RecordFailure(failure);
             return Record(new StageResult(StageOutcomeKind.Failed, ErrorText.Of(failure), null));
+        }
+        catch (OperationCanceledException) when (heartbeat.VideoDeleted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Record(StageResult.Deleted); // stopped at its next beat after the delete, its ffmpeg with it
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

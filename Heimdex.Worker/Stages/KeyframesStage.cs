@@ -1,6 +1,4 @@
-using System.Globalization;
 using Heimdex.Shared.Pipeline;
-using Heimdex.Shared.Search;
 using Heimdex.Shared.Storage;
 using Heimdex.Shared.Videos;
 using Heimdex.Worker.Engines;
@@ -13,17 +11,13 @@ namespace Heimdex.Worker.Stages;
 
 /// <summary>
 /// The still pictures a video is stored with, all from one decode of it (one ffmpeg run whatever the number of scenes
-/// and slides): one representative frame per scene (its middle), full size and as a thumbnail; each distinct slide
-/// the ocr stage saw (<see cref="Slide.PictureSeconds"/>) at up to <see cref="SlidePictureWidth"/>; and a small grey
-/// frame every <see cref="SampleSeconds"/> seconds for the visual descriptors search by image compares against. A
-/// rerun only picks the scenes still without their frames.
+/// and slides): one representative frame per scene (its middle), full size and as a thumbnail, and each distinct
+/// slide the ocr stage saw (<see cref="Slide.PictureSeconds"/>) at up to <see cref="SlidePictureWidth"/>. A rerun
+/// only picks the scenes still without their pictures.
 /// </summary>
 public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> options) : IPipelineStage
 {
     public static string StageName => PipelineStages.Keyframes;
-
-    /// <summary>How often a frame is sampled for search by image.</summary>
-    public const double SampleSeconds = 2;
 
     /// <summary>The width slide pictures are stored at (for the notes' pages).</summary>
     private const int SlidePictureWidth = 1280;
@@ -41,9 +35,7 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
         var slideFrames = slideFrameOf.Values.Distinct().Order().ToList();
 
         var pictures = Directory.CreateDirectory(Path.Combine(context.WorkDirectory, "keyframes")).FullName;
-        var size = VisualDescriptor.Size;
-        var rate = (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture);
-        List<string> branches = [$"fps={rate},scale={size}:{size}:flags=bilinear,format=gray[samples]"];
+        List<string> branches = [];
         List<string> outputs = [];
         if (missing.Count > 0)
         {
@@ -58,28 +50,20 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
             outputs.AddRange(["-map", "[slides]", "-fps_mode", "passthrough", "-q:v", "3", Path.Combine(pictures, "slide-%04d.jpg")]);
         }
 
-        // The select expressions grow with the scenes and slides: the graph goes to ffmpeg in a file, not on the command line.
-        var graph = Path.Combine(context.WorkDirectory, "keyframes.filtergraph");
-        await File.WriteAllTextAsync(graph, branches.Count == 1
-            ? $"[0:v]{branches[0]}"
-            : $"[0:v]split={branches.Count}{string.Concat(branches.Select((_, i) => $"[in{i}]"))};{string.Join(';', branches.Select((branch, i) => $"[in{i}]{branch}"))}",
-            cancellationToken);
-        var frames = new List<SceneFrame>();
-        var sampled = 0;
-        var expectedSamples = Math.Max(1, (video.DurationSeconds ?? 0) / SampleSeconds);
-        await ffmpeg.RunAsync(
-            ["-i", await context.OriginalUrlAsync(), "-filter_complex_script", graph, .. outputs, "-map", "[samples]", "-f", "rawvideo", "pipe:1"],
-            (output, token) => ShotDetector.ReadFramesAsync(output, size * size, frame =>
-            {
-                var seconds = sampled++ * SampleSeconds;
-                if (scenes.LastOrDefault(s => s.StartSeconds <= seconds) is { } scene)
-                {
-                    frames.Add(new SceneFrame { VideoId = scene.VideoId, SceneId = scene.Id, Seconds = seconds, Descriptor = VisualDescriptor.FromGrey(frame) });
-                }
-
-                progress.Report(Math.Min(0.8, 0.8 * sampled / expectedSamples));
-            }, token),
-            cancellationToken, context.FreeCores());
+        if (branches.Count > 0)
+        {
+            // The select expressions grow with the scenes and slides: the graph goes to ffmpeg in a file, not on the command line.
+            var graph = Path.Combine(context.WorkDirectory, "keyframes.filtergraph");
+            await File.WriteAllTextAsync(graph, branches.Count == 1
+                ? $"[0:v]{branches[0]}"
+                : $"[0:v]split={branches.Count}{string.Concat(branches.Select((_, i) => $"[in{i}]"))};{string.Join(';', branches.Select((branch, i) => $"[in{i}]{branch}"))}",
+                cancellationToken);
+            var duration = Math.Max(1, video.DurationSeconds ?? 0);
+            await ffmpeg.RunAsync(
+                ["-i", await context.OriginalUrlAsync(), "-filter_complex_script", graph, .. outputs, "-progress", "pipe:1", "-nostats"],
+                (output, token) => FFmpeg.ReadProgressAsync(output, seconds => progress.Report(Math.Min(0.8, 0.8 * seconds / duration)), token),
+                cancellationToken, context.FreeCores());
+        }
 
         // ffmpeg numbers the pictures of each output from 1, in the order of the frames it selected.
         List<(string Key, string File)> stored =
@@ -108,7 +92,6 @@ public sealed class KeyframesStage(FFmpeg ffmpeg, IOptions<PipelineOptions> opti
         }
 
         await context.Db.SaveChangesAsync(cancellationToken);
-        await context.ReplaceRowsAsync(context.Db.SceneFrames.Where(f => f.VideoId == video.Id), frames, cancellationToken);
         return StageOutcome.Done([StorageKeys.VideoPrefix(video.Id) + "keyframes/", StorageKeys.VideoPrefix(video.Id) + "thumbnails/",
             .. slides.Select(slide => StorageKeys.SlidePicture(video.Id, slide.Number))]);
     }

@@ -15,6 +15,9 @@ public sealed record ScreenLine(string Text, double Confidence, double StartSeco
 /// alike one of the last reads reuses that read instead of running OCR again.
 /// A line seen in consecutive reads is one line whose time range grows, even across scenes; it ends at the first
 /// still picture without it, or where the first of two reads in a row of a moving picture misses it.
+/// Which pictures are read depends on the pictures alone, never on what was read, so up to the reader's number of
+/// parallel reads run at once while the samples go on; their lines are followed in the order of the reads, so the
+/// result is the one reading them one after another gives.
 /// </summary>
 public sealed class ScreenReader
 {
@@ -57,7 +60,10 @@ public sealed class ScreenReader
     private readonly IReadOnlyList<double> _sceneStarts;
     private readonly Func<byte[], int, int, IReadOnlyList<TextLine>> _read;
     private readonly Settings _settings;
-    private readonly List<(byte[] Picture, List<TextLine> Lines)> _reads = [];
+    private readonly int _parallelReads;
+    private readonly List<(byte[] Picture, Task<List<TextLine>> Lines)> _reads = [];
+    private readonly List<Task> _running = [];
+    private readonly Queue<(Task<List<TextLine>> Lines, double ChangedAt, bool Settled)> _unfollowed = new();
     private readonly List<ScreenLine> _closed = [];
     private List<OpenLine> _open = [];
     private int _samples;
@@ -70,10 +76,11 @@ public sealed class ScreenReader
 
     /// <param name="width">Width of the frames given to <see cref="Add"/> (see <see cref="FrameSizeFor"/>).</param>
     /// <param name="sceneStarts">Where each scene starts, in seconds, in order.</param>
-    /// <param name="read">Reads the lines in a grey frame (width, height).</param>
-    public ScreenReader(int width, int height, IReadOnlyList<double> sceneStarts, Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings)
+    /// <param name="read">Reads the lines in a grey frame (width, height); called from several threads at once when <paramref name="parallelReads"/> is more than 1.</param>
+    /// <param name="parallelReads">How many reads may run at once (each on a thread of the pool); 1 reads on the caller's thread.</param>
+    public ScreenReader(int width, int height, IReadOnlyList<double> sceneStarts, Func<byte[], int, int, IReadOnlyList<TextLine>> read, Settings settings, int parallelReads = 1)
     {
-        (_width, _height, _read, _settings) = (width, height, read, settings);
+        (_width, _height, _read, _settings, _parallelReads) = (width, height, read, settings, Math.Max(1, parallelReads));
         _compared = PictureChange.ShrunkSize(width, height, settings.CompareWidth);
         _sceneStarts = sceneStarts.Count > 0 ? sceneStarts : [0];
     }
@@ -108,7 +115,8 @@ public sealed class ScreenReader
     /// wider than <see cref="Settings.MaxWidth"/>, each handed to a reader; progress is the share of
     /// <paramref name="durationSeconds"/> sampled. Each sample as compared (<see cref="ComparedSizeFor"/>) is also
     /// handed to <paramref name="seeCompared"/>, so what else looks at the picture needs no decode of its own. Returns
-    /// the lines and the reader (for its counts). ffmpeg decodes on <paramref name="cores"/> threads (all when null).
+    /// the lines and the reader (for its counts). ffmpeg decodes on <paramref name="cores"/> threads, and as many reads
+    /// run at once (all cores when null).
     /// </summary>
     public static async Task<(IReadOnlyList<ScreenLine> Lines, ScreenReader Reader)> ReadVideoAsync(
         FFmpeg ffmpeg, string input, (int Width, int Height) videoSize, double durationSeconds, IReadOnlyList<double> sceneStarts,
@@ -116,7 +124,7 @@ public sealed class ScreenReader
         CancellationToken cancellationToken)
     {
         var (width, height) = FrameSizeFor(videoSize.Width, videoSize.Height, settings);
-        var reader = new ScreenReader(width, height, sceneStarts, read, settings);
+        var reader = new ScreenReader(width, height, sceneStarts, read, settings, cores ?? Environment.ProcessorCount);
         await ffmpeg.RunAsync(
             DecodeArguments(input, width, height, settings),
             (frames, token) => ShotDetector.ReadFramesAsync(frames, reader.FrameSize, frame =>
@@ -183,6 +191,7 @@ public sealed class ScreenReader
         }
 
         _previous = (frame, picture, seconds);
+        FollowReads(untilAllDone: false);
         return picture;
     }
 
@@ -190,6 +199,7 @@ public sealed class ScreenReader
     public IReadOnlyList<ScreenLine> Finish(double durationSeconds)
     {
         FinishScene();
+        FollowReads(untilAllDone: true);
         var end = Math.Max(durationSeconds, SampledSeconds);
         _closed.AddRange(_open.Select(line => line.Close(end)));
         _open = [];
@@ -209,7 +219,7 @@ public sealed class ScreenReader
     private void Read(byte[] frame, byte[] picture, double changedAt, double seconds, bool settled)
     {
         var earlier = _reads.FindIndex(read => !Differs(picture, read.Picture));
-        List<TextLine> lines;
+        Task<List<TextLine>> lines;
         if (earlier >= 0)
         {
             lines = _reads[earlier].Lines;
@@ -217,7 +227,7 @@ public sealed class ScreenReader
         }
         else
         {
-            lines = [.. _read(frame, _width, _height).Where(line => line.IsText)];
+            lines = StartReading(frame);
             _reads.Add((picture, lines));
             if (_reads.Count > RememberedReads)
             {
@@ -227,6 +237,42 @@ public sealed class ScreenReader
             Reads++;
         }
 
+        _unfollowed.Enqueue((lines, changedAt, settled));
+        (_lastRead, _lastReadAt, _changedAt, _readInScene) = (picture, seconds, null, true);
+    }
+
+    private Task<List<TextLine>> StartReading(byte[] frame)
+    {
+        List<TextLine> ReadLines() => [.. _read(frame, _width, _height).Where(line => line.IsText)];
+        if (_parallelReads == 1)
+        {
+            return Task.FromResult(ReadLines());
+        }
+
+        _running.RemoveAll(read => read.IsCompleted);
+        if (_running.Count >= _parallelReads)
+        {
+            Task.WaitAny([.. _running]);
+            _running.RemoveAll(read => read.IsCompleted);
+        }
+
+        var reading = Task.Run(ReadLines);
+        _running.Add(reading);
+        return reading;
+    }
+
+    /// <summary>Follows the lines of the reads that are done, in the order they were asked for (all of them, waiting, when <paramref name="untilAllDone"/>).</summary>
+    private void FollowReads(bool untilAllDone)
+    {
+        while (_unfollowed.TryPeek(out var next) && (untilAllDone || next.Lines.IsCompleted))
+        {
+            _unfollowed.Dequeue();
+            Follow(next.Lines.GetAwaiter().GetResult(), next.ChangedAt, next.Settled);
+        }
+    }
+
+    private void Follow(List<TextLine> lines, double changedAt, bool settled)
+    {
         // On a busy picture Tesseract splits a line ("Aqueduct aq" | "ueduct orbit salt") or reads only part of it: the
         // line still continues, and pieces read before the whole line are that line, not lines of their own.
         var keys = lines.Select(line => line.Key).ToList();
@@ -267,7 +313,7 @@ public sealed class ScreenReader
             }
         }
 
-        (_open, _lastRead, _lastReadAt, _changedAt, _readInScene) = (showing, picture, seconds, null, true);
+        _open = showing;
     }
 
     private int SceneAt(double seconds)

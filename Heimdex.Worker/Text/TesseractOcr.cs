@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -5,7 +6,8 @@ namespace Heimdex.Worker.Text;
 
 /// <summary>
 /// Tesseract 5 (Debian's libtesseract5 with tesseract-ocr-eng) through its C API. One engine handle is not
-/// thread-safe, so reads are serialised; the language model loads once.
+/// thread-safe, so each read takes an engine no other read is using: reads at once each get their own, and engines
+/// are kept for the next reads (as many as were ever needed at once, each loading the language model).
 /// </summary>
 public sealed partial class TesseractOcr : IDisposable
 {
@@ -14,8 +16,10 @@ public sealed partial class TesseractOcr : IDisposable
     private const int SparseTextSegmentation = 11; // PSM_SPARSE_TEXT: slides and captions, not book pages
     private const int TextLineLevel = 2; // RIL_TEXTLINE
 
-    private readonly Lock _engineLock = new();
-    private readonly IntPtr _engine;
+    private readonly ConcurrentBag<IntPtr> _idle = [];
+    private readonly ConcurrentQueue<IntPtr> _engines = new();
+    private readonly string _dataDirectory;
+    private readonly string _language;
 
     public TesseractOcr(string dataDirectory = DefaultDataDirectory, string language = "eng")
     {
@@ -25,15 +29,26 @@ public sealed partial class TesseractOcr : IDisposable
             throw new FileNotFoundException($"the Tesseract language model {model} is missing (Debian package tesseract-ocr-{language}).", model);
         }
 
-        _engine = TessBaseAPICreate();
-        if (TessBaseAPIInit3(_engine, dataDirectory, language) != 0)
+        (_dataDirectory, _language) = (dataDirectory, language);
+        _idle.Add(NewEngine()); // loaded here so that a worker whose model cannot load refuses to start
+        Name = $"tesseract {Marshal.PtrToStringUTF8(TessVersion())} ({language})";
+    }
+
+    /// <summary>Engines made so far: the most reads that ran at once.</summary>
+    public int Engines => _engines.Count;
+
+    private IntPtr NewEngine()
+    {
+        var engine = TessBaseAPICreate();
+        if (TessBaseAPIInit3(engine, _dataDirectory, _language) != 0)
         {
-            TessBaseAPIDelete(_engine);
-            throw new InvalidOperationException($"Tesseract could not load {model}.");
+            TessBaseAPIDelete(engine);
+            throw new InvalidOperationException($"Tesseract could not load {Path.Combine(_dataDirectory, _language + ".traineddata")}.");
         }
 
-        TessBaseAPISetPageSegMode(_engine, SparseTextSegmentation);
-        Name = $"tesseract {Marshal.PtrToStringUTF8(TessVersion())} ({language})";
+        TessBaseAPISetPageSegMode(engine, SparseTextSegmentation);
+        _engines.Enqueue(engine);
+        return engine;
     }
 
     public string Name { get; }
@@ -58,16 +73,17 @@ public sealed partial class TesseractOcr : IDisposable
     private List<TextLine> Read(IntPtr pixels, int width, int height, int rowBytes)
     {
         var lines = new List<TextLine>();
-        lock (_engineLock)
+        var engine = _idle.TryTake(out var idle) ? idle : NewEngine();
+        try
         {
-            TessBaseAPISetImage(_engine, pixels, width, height, 1, rowBytes);
-            TessBaseAPISetSourceResolution(_engine, 72);
-            if (TessBaseAPIRecognize(_engine, IntPtr.Zero) != 0)
+            TessBaseAPISetImage(engine, pixels, width, height, 1, rowBytes);
+            TessBaseAPISetSourceResolution(engine, 72);
+            if (TessBaseAPIRecognize(engine, IntPtr.Zero) != 0)
             {
                 throw new InvalidOperationException($"Tesseract failed to read a {width}×{height} picture.");
             }
 
-            var iterator = TessBaseAPIGetIterator(_engine);
+            var iterator = TessBaseAPIGetIterator(engine);
             if (iterator != IntPtr.Zero)
             {
                 try
@@ -89,7 +105,11 @@ public sealed partial class TesseractOcr : IDisposable
                 }
             }
 
-            TessBaseAPIClear(_engine);
+            TessBaseAPIClear(engine);
+        }
+        finally
+        {
+            _idle.Add(engine);
         }
 
         return [.. lines.Where(line => line.Text.Length > 0)];
@@ -97,8 +117,11 @@ public sealed partial class TesseractOcr : IDisposable
 
     public void Dispose()
     {
-        TessBaseAPIEnd(_engine);
-        TessBaseAPIDelete(_engine);
+        while (_engines.TryDequeue(out var engine))
+        {
+            TessBaseAPIEnd(engine);
+            TessBaseAPIDelete(engine);
+        }
     }
 
     [LibraryImport(Library)]

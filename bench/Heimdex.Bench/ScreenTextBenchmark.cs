@@ -49,7 +49,7 @@ public sealed class ScreenTextBenchmark(string media)
             double[] sceneStarts = [0, .. cuts.Select(cut => cut / 25.0)];
             var clock = Stopwatch.StartNew();
             var (lines, reader) = await ScreenReader.ReadVideoAsync(new FFmpeg(Options.Create(new PipelineOptions())), video.Path, (video.Width, video.Height), video.Seconds,
-                sceneStarts, ocr.Read, new ScreenReader.Settings(), seeCompared: null, cores: null, progress: null, CancellationToken.None);
+                sceneStarts, ocr.Read, new ScreenReader.Settings(), seeCompared: null, cores: 1, progress: null, CancellationToken.None);
             clock.Stop();
             var score = ScreenTextScore.Of(video.Shown, lines);
             var middles = sceneStarts.Zip(sceneStarts.Skip(1).Append(video.Seconds), (start, end) => (start + end) / 2).ToList();
