@@ -32,6 +32,7 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
         var width = options.Value.ShotDetectionWidth;
         var height = Math.Max(2, (int)Math.Round(width * (double)(video.Height ?? 9) / (video.Width ?? 16) / 2) * 2);
         var detector = new ShotDetector(width, height, frameRate, new ShotDetector.Settings());
+        // stdout carries the detector's frames; the samples (a few KiB a minute) go to a file, read once scenes exist.
         var samples = Path.Combine(context.WorkDirectory, "samples.gray");
         var (size, rate) = (VisualDescriptor.Size, (1 / SampleSeconds).ToString("0.###", CultureInfo.InvariantCulture));
 

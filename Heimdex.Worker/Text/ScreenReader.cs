@@ -62,7 +62,6 @@ public sealed class ScreenReader
     private readonly Settings _settings;
     private readonly int _parallelReads;
     private readonly List<(byte[] Picture, Task<List<TextLine>> Lines)> _reads = [];
-    private readonly List<Task> _running = [];
     private readonly Queue<(Task<List<TextLine>> Lines, double ChangedAt, bool Settled)> _unfollowed = new();
     private readonly List<ScreenLine> _closed = [];
     private List<OpenLine> _open = [];
@@ -249,16 +248,14 @@ public sealed class ScreenReader
             return Task.FromResult(ReadLines());
         }
 
-        _running.RemoveAll(read => read.IsCompleted);
-        if (_running.Count >= _parallelReads)
+        // A read leaves the queue only once it is done and followed, so the queue holds every read still running.
+        Task[] running = [.. _unfollowed.Select(read => read.Lines).Where(read => !read.IsCompleted).Distinct()];
+        if (running.Length >= _parallelReads)
         {
-            Task.WaitAny([.. _running]);
-            _running.RemoveAll(read => read.IsCompleted);
+            Task.WaitAny(running);
         }
 
-        var reading = Task.Run(ReadLines);
-        _running.Add(reading);
-        return reading;
+        return Task.Run(ReadLines);
     }
 
     /// <summary>Follows the lines of the reads that are done, in the order they were asked for (all of them, waiting, when <paramref name="untilAllDone"/>).</summary>
