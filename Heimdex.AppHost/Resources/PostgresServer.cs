@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Heimdex.AppHost.Provisioning;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,13 +12,21 @@ namespace Heimdex.AppHost.Resources;
 /// root, it runs as the <c>postgres</c> user: <c>setpriv</c> drops the privileges (PostgreSQL refuses root) and
 /// otherwise only execs the server.
 /// </summary>
-public sealed class PostgresServerResource(string name, string dataPath, ParameterResource password)
+public sealed class PostgresServerResource(string name, DataDirectory data, ParameterResource password)
     : ExecutableResource(name, "setpriv", workingDirectory: "/"), IResourceWithConnectionString
 {
     public const string SuperUser = "postgres";
     internal const string EndpointName = "tcp";
 
-    public string DataPath { get; } = dataPath;
+    /// <summary>
+    /// Room for every service's pools (<see cref="PostgresDatabaseResource.MaxPoolSize"/> each) with replicas and
+    /// tools beside them; PostgreSQL's default of 100, less the superuser's reserved slots, is two services' worth.
+    /// </summary>
+    public const int MaxConnections = 300;
+
+    internal DataDirectory Data { get; } = data;
+
+    public string DataPath { get; } = Path.Combine(data.Path, name);
 
     public ParameterResource Password { get; } = password;
 
@@ -31,15 +40,31 @@ public sealed class PostgresServerResource(string name, string dataPath, Paramet
         Environment.IsPrivilegedProcess ? [$"--reuid={SuperUser}", $"--regid={SuperUser}", "--init-groups"] : [];
 }
 
-/// <summary>A database on a <see cref="PostgresServerResource"/>, created once the server is ready; its connection string names it.</summary>
-public sealed class PostgresDatabaseResource(string name, string databaseName, PostgresServerResource server)
+/// <summary>
+/// A database on a <see cref="PostgresServerResource"/>, created once the server is ready and owned by a login role of
+/// its own: services connect as that role, which may change its database and nothing else — it is no superuser, and
+/// cannot make roles or databases.
+/// </summary>
+public sealed class PostgresDatabaseResource(string name, string databaseName, PostgresServerResource server, ParameterResource ownerPassword)
     : Resource(name), IResourceWithParent<PostgresServerResource>, IResourceWithConnectionString
 {
     public string DatabaseName { get; } = databaseName;
 
+    /// <summary>The login role that owns the database; named after it.</summary>
+    public string Owner => DatabaseName;
+
+    public ParameterResource OwnerPassword { get; } = ownerPassword;
+
+    /// <summary>
+    /// The most connections one pool of one process opens (a service has two: EF Core's and the raw data source's).
+    /// Requests beyond it wait a moment for a pooled connection instead of the server refusing a new one.
+    /// </summary>
+    public const int MaxPoolSize = 40;
+
     public PostgresServerResource Parent { get; } = server;
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"Host={Parent.Endpoint.Property(EndpointProperty.Host)};Port={Parent.Endpoint.Property(EndpointProperty.Port)};Username={Owner};Password={OwnerPassword};Database={DatabaseName};Maximum Pool Size={MaxPoolSize.ToString(CultureInfo.InvariantCulture)}");
 }
 
 public static class PostgresServerExtensions
@@ -52,7 +77,7 @@ public static class PostgresServerExtensions
         this IDistributedApplicationBuilder builder, string name, DataDirectory data)
     {
         var password = builder.AddParameter($"{name}-password", () => data.Secret($"{name}-password"), secret: true);
-        var server = new PostgresServerResource(name, Path.Combine(data.Path, name), password.Resource);
+        var server = new PostgresServerResource(name, data, password.Resource);
         var port = DataDirectory.FreePort();
         var healthCheck = $"{name}_check";
         builder.Services.AddHealthChecks().AddAsyncCheck(healthCheck, async cancellationToken =>
@@ -72,7 +97,8 @@ public static class PostgresServerExtensions
             {
                 foreach (var argument in (string[])[
                              .. PostgresServerResource.DropPrivileges, "--", SystemPackages.Resolve(SystemRequirement.Postgres),
-                             "-D", server.DataPath, "-p", $"{port}", "-h", "127.0.0.1", "-c", "unix_socket_directories="])
+                             "-D", server.DataPath, "-p", $"{port}", "-h", "127.0.0.1", "-c", "unix_socket_directories=",
+                             "-c", $"max_connections={PostgresServerResource.MaxConnections}"])
                 {
                     context.Args.Add(argument);
                 }
@@ -84,7 +110,9 @@ public static class PostgresServerExtensions
 
     public static IResourceBuilder<PostgresDatabaseResource> AddDatabase(this IResourceBuilder<PostgresServerResource> server, string name)
     {
-        var database = new PostgresDatabaseResource(name, name, server.Resource);
+        var data = server.Resource.Data;
+        var ownerPassword = server.ApplicationBuilder.AddParameter($"{name}-owner-password", () => data.Secret($"{name}-owner-password"), secret: true);
+        var database = new PostgresDatabaseResource(name, name, server.Resource, ownerPassword.Resource);
         return server.ApplicationBuilder.AddResource(database)
             .MadeWhenReady(server.Resource, "PostgresDatabase", cancellationToken => CreateAsync(database, cancellationToken))
             .WithIconName("Database");
@@ -162,19 +190,65 @@ public static class PostgresServerExtensions
         }
     }
 
+    /// <summary>
+    /// Makes the owner role and the database, or brings them up to date: the role's password from the data directory,
+    /// and a database made before it had an owner of its own handed over to it with everything in it.
+    /// </summary>
     private static async Task CreateAsync(PostgresDatabaseResource database, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(
-            await ((IResourceWithConnectionString)database.Parent).GetConnectionStringAsync(cancellationToken) + ";Database=postgres;Pooling=false");
-        await connection.OpenAsync(cancellationToken);
-        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection)
+        var superUser = await ((IResourceWithConnectionString)database.Parent).GetConnectionStringAsync(cancellationToken) + ";Pooling=false";
+        var ownerPassword = await database.OwnerPassword.GetValueAsync(cancellationToken);
+        await using (var server = new NpgsqlConnection(superUser + ";Database=postgres"))
         {
-            Parameters = { new() { Value = database.DatabaseName } },
-        };
-        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
-        {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database.DatabaseName}\"", connection);
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await server.OpenAsync(cancellationToken);
+            var role = QuoteIdentifier(database.Owner);
+            var roleExists = await ScalarAsync(server, "SELECT 1 FROM pg_roles WHERE rolname = $1", database.Owner, cancellationToken) is not null;
+            // A password cannot be a parameter of CREATE/ALTER ROLE; it is hex from the data directory's secrets.
+            await ExecuteAsync(server, $"{(roleExists ? "ALTER" : "CREATE")} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{ownerPassword}'", cancellationToken);
+            if (await ScalarAsync(server, "SELECT 1 FROM pg_database WHERE datname = $1", database.DatabaseName, cancellationToken) is null)
+            {
+                await ExecuteAsync(server, $"CREATE DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER {role}", cancellationToken);
+                return;
+            }
+
+            await ExecuteAsync(server, $"ALTER DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER TO {role}", cancellationToken);
         }
+
+        await using var inDatabase = new NpgsqlConnection(superUser + $";Database={database.DatabaseName}");
+        await inDatabase.OpenAsync(cancellationToken);
+        await ExecuteAsync(inDatabase, HandOverTablesSql(database.Owner), cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives <paramref name="owner"/> the tables, views and free-standing sequences of the public schema (a table's own
+    /// sequences and indexes follow it). REASSIGN OWNED cannot: the superuser also owns the system's objects.
+    /// </summary>
+    private static string HandOverTablesSql(string owner) => $$"""
+        DO $$
+        DECLARE item record;
+        BEGIN
+            FOR item IN
+                SELECT c.relname, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END AS kind
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner <> '{{owner}}'::regrole
+                  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+            LOOP
+                EXECUTE format('ALTER %s public.%I OWNER TO %I', item.kind, item.relname, '{{owner}}');
+            END LOOP;
+        END $$
+        """;
+
+    private static string QuoteIdentifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql, string parameter, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = parameter } } };
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
