@@ -19,6 +19,9 @@ public sealed class HeimdexGraph : IAsyncLifetime
     /// <summary>Small enough that a test can exceed it; large enough for two multipart parts.</summary>
     public const long MaxUploadBytes = 40_000_000;
 
+    /// <summary>How old stored bytes no row owns must be before a sweep removes them: seconds here, not a day.</summary>
+    public static readonly TimeSpan OrphanAfter = TimeSpan.FromSeconds(5);
+
     private TestGraph? _graph;
     private ConnectionMultiplexer? _redis;
 
@@ -68,6 +71,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
         _graph = await TestGraph.StartAsync(dashboard: true, serviceEnvironment: new Dictionary<string, string>
         {
             ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Uploads__OrphanAfter"] = OrphanAfter.ToString(),
             // Failure handling on a test's time scale: quick retries, a watchdog that notices a dead worker in seconds.
             ["Pipeline__RetryDelaysSeconds__0"] = "1",
             ["Pipeline__RetryDelaysSeconds__1"] = "1",

@@ -15,6 +15,7 @@ using Heimdex.Worker.Pipeline;
 using Heimdex.Worker.Speech;
 using Heimdex.Worker.Stages;
 using Heimdex.Worker.Text;
+using Heimdex.Worker.Storage;
 using Heimdex.Worker.Uploads;
 using Microsoft.Extensions.Options;
 
@@ -50,6 +51,7 @@ builder.Services.AddHealthChecks().AddCheck<EnginesHealthCheck>(EnginesHealthChe
 builder.Services.AddHostedService<PipelineWatchdog>();
 builder.Services.AddHostedService<PipelineGauges>();
 builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
+builder.Services.AddScoped<SweepOrphanedObjectsJob>();
 builder.Services.AddHangfireServer((services, server) =>
 {
     server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers;
@@ -90,5 +92,7 @@ app.MapHangfireDashboard(ServiceEndpoints.HangfireDashboard, new DashboardOption
 
 app.Services.GetRequiredService<IRecurringJobManager>()
     .AddOrUpdate<ExpireAbandonedUploadsJob>(ExpireAbandonedUploadsJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "*/15 * * * *");
+app.Services.GetRequiredService<IRecurringJobManager>()
+    .AddOrUpdate<SweepOrphanedObjectsJob>(SweepOrphanedObjectsJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "0 * * * *");
 await app.RunAsync();
 return 0;

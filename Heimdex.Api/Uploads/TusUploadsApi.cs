@@ -160,6 +160,10 @@ public static class TusUploadsApi
                 upload.ExpiresAt, upload.VideoId, upload.VideoId is { } videoId ? $"/api/videos/{videoId}" : null))
             : TypedResults.NotFound();
 
+    /// <summary>
+    /// Frees the upload at once, even while a PATCH is writing to it: that request notices (its lease or its next
+    /// write finds the row gone) and removes whatever it stored meanwhile.
+    /// </summary>
     private static async Task<Results<NoContent, NotFound>> TerminateAsync(
         Guid id, ClaimsPrincipal user, [AsParameters] TusServices services, CancellationToken cancellationToken)
     {
@@ -169,7 +173,6 @@ public static class TusUploadsApi
             return TypedResults.NotFound();
         }
 
-        await using var uploadLock = await AdvisoryLock.AcquireAsync(services.DataSource, "upload", id, cancellationToken);
         await UploadStorage.DiscardAsync(upload, services.Db, services.Store, cancellationToken);
         return TypedResults.NoContent();
     }
@@ -188,16 +191,16 @@ public static class TusUploadsApi
             return Problem(400, "Offset required", "Upload-Offset must say where these bytes start.");
         }
 
-        await using var uploadLock = await AdvisoryLock.TryAcquireAsync(services.DataSource, "upload", id, cancellationToken);
-        if (uploadLock is null)
-        {
-            return Problem(423, "Upload busy", "Another request is writing to this upload; retry shortly.");
-        }
-
+        await using var lease = await UploadWriterLease.TryTakeAsync(services.DataSource, id, user.UserId(), cancellationToken);
         var upload = await FindAsync(services.Db, id, user, cancellationToken);
         if (upload is null)
         {
             return TypedResults.NotFound();
+        }
+
+        if (lease is null)
+        {
+            return Problem(423, "Upload busy", "Another request is writing to this upload; retry shortly.");
         }
 
         if (upload.State != UploadState.Receiving || offset != upload.Offset)
@@ -206,14 +209,27 @@ public static class TusUploadsApi
             return Problem(409, "Offset mismatch", $"The upload is at offset {upload.Offset}; resume from there.");
         }
 
+        using var readUntil = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Lost);
         try
         {
-            await new TusAppend(upload, services).RunAsync(request.Body, cancellationToken);
+            await new TusAppend(upload, services).RunAsync(request.Body, readUntil.Token);
         }
         catch (UploadRejectedException rejected)
         {
             await UploadStorage.DiscardAsync(upload, services.Db, services.Store, CancellationToken.None);
             return VideoUploadApi.Problem(rejected);
+        }
+        catch (Exception)
+        {
+            if (await services.Db.Uploads.AnyAsync(u => u.Id == id, CancellationToken.None))
+            {
+                throw;
+            }
+
+            // Terminated while this request wrote: what it stored since is its own to remove.
+            await UploadStorage.FreeAsync(upload, services.Store, CancellationToken.None);
+            await services.Store.DeleteAsync(StorageKeys.VideoOriginal(upload.Id), CancellationToken.None);
+            return TypedResults.NotFound();
         }
 
         response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
@@ -256,7 +272,6 @@ public static class TusUploadsApi
     private sealed class TusAppend(Upload upload, TusServices services)
     {
         private readonly int _partSize = services.Options.Value.PartSizeBytes;
-        private readonly string _key = StorageKeys.VideoOriginal(upload.Id);
 
         public async Task RunAsync(Stream body, CancellationToken requestAborted)
         {
@@ -335,20 +350,14 @@ public static class TusUploadsApi
             }
 
             upload.ContentType = MediaSniffer.ContainerType(buffer.AsSpan(0, filled)) ?? throw UploadRejectedException.Unsupported();
-            var multipart = await services.Store.S3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-            {
-                BucketName = services.Store.Bucket,
-                Key = _key,
-                ContentType = upload.ContentType,
-            }, CancellationToken.None);
-            upload.MultipartUploadId = multipart.UploadId;
+            upload.MultipartUploadId = await services.Originals.StartAsync(upload.Id, upload.ContentType, CancellationToken.None);
             await services.Db.SaveChangesAsync(CancellationToken.None);
         }
 
         // Storage writes below use CancellationToken.None: bytes that reached us are kept even when the client is gone.
         private async Task UploadPartAsync(byte[] buffer, int count)
         {
-            var part = await services.Originals.UploadPartAsync(_key, upload.MultipartUploadId!, upload.Parts.Count + 1, buffer, count, CancellationToken.None);
+            var part = await services.Originals.UploadPartAsync(upload.Id, upload.MultipartUploadId!, upload.Parts.Count + 1, buffer, count, CancellationToken.None);
             upload.Parts.Add(new UploadedPart { Number = part.PartNumber ?? upload.Parts.Count + 1, ETag = part.ETag, Size = count });
         }
 
@@ -387,13 +396,8 @@ public static class TusUploadsApi
                 await UploadPartAsync(buffer, filled);
             }
 
-            await services.Store.S3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = services.Store.Bucket,
-                Key = _key,
-                UploadId = upload.MultipartUploadId,
-                PartETags = upload.Parts.Select(p => new PartETag(p.Number, p.ETag)).ToList(),
-            }, CancellationToken.None);
+            await services.Originals.CompleteAsync(upload.Id, upload.MultipartUploadId!,
+                upload.Parts.Select(p => new PartETag(p.Number, p.ETag)).ToList(), CancellationToken.None);
             if (upload.TailLength > 0)
             {
                 await services.Store.DeleteAsync(StorageKeys.UploadTail(upload.Id), CancellationToken.None);

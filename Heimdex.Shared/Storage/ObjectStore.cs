@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -12,6 +13,37 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
 
     public string Bucket => connection.Bucket;
 
+    /// <summary>Every object under <paramref name="prefix"/> in key order, a page at a time.</summary>
+    public async IAsyncEnumerable<S3Object> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(request, cancellationToken);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                yield return item;
+            }
+
+            request.ContinuationToken = page.NextContinuationToken;
+        }
+        while (page.IsTruncated == true);
+    }
+
+    /// <summary>Deletes the objects named, up to a thousand.</summary>
+    public async Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        if (keys.Count > 0)
+        {
+            await s3.DeleteObjectsAsync(new DeleteObjectsRequest
+            {
+                BucketName = Bucket,
+                Objects = keys.Select(key => new KeyVersion { Key = key }).ToList(),
+            }, cancellationToken);
+        }
+    }
+
     /// <summary>Deletes every object under <paramref name="prefix"/>, a thousand at a time.</summary>
     public async Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
@@ -20,14 +52,7 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         do
         {
             page = await s3.ListObjectsV2Async(request, cancellationToken);
-            if (page.S3Objects is { Count: > 0 } objects)
-            {
-                await s3.DeleteObjectsAsync(new DeleteObjectsRequest
-                {
-                    BucketName = Bucket,
-                    Objects = objects.Select(o => new KeyVersion { Key = o.Key }).ToList(),
-                }, cancellationToken);
-            }
+            await DeleteAsync((page.S3Objects ?? []).Select(o => o.Key).ToList(), cancellationToken);
 
             request.ContinuationToken = page.NextContinuationToken;
         }

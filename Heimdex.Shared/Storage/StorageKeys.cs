@@ -29,10 +29,11 @@ public static class StorageKeys
 
     public static string SlidePicture(Guid videoId, int number) => VideoPrefix(videoId) + $"slides/{number:D4}.jpg";
 
-    /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
+    /// <summary>Everything stored for a person (their reference photos), so deleting the person deletes the prefix.</summary>
     public static string PersonPrefix(Guid personId) => $"people/{personId:N}/";
 
     public static string PersonPhoto(Guid personId, Guid photoId) => PersonPrefix(personId) + $"photos/{photoId:N}";
 
+    /// <summary>The bytes of a resumable upload that do not yet fill a multipart part.</summary>
     public static string UploadTail(Guid uploadId) => $"uploads/{uploadId:N}/tail";
 }

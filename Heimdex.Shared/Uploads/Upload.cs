@@ -46,6 +46,14 @@ public sealed class Upload
     public DateTimeOffset ExpiresAt { get; set; }
 
     public Guid? VideoId { get; set; }
+
+    /// <summary>
+    /// The request writing to the upload, while <see cref="WriterUntil"/> lies ahead: a lease the writer renews, so
+    /// no database connection is held while a client sends its bytes, and a writer that dies frees the upload.
+    /// </summary>
+    public Guid? WriterId { get; set; }
+
+    public DateTimeOffset? WriterUntil { get; set; }
 }
 
 public sealed class UploadedPart

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace Heimdex.Shared.Uploads;
 
@@ -19,24 +20,41 @@ public sealed class UploadOptions
 
     /// <summary>How long a resumable upload may sit idle before it is expired and its storage freed.</summary>
     public TimeSpan ResumableExpiry { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// How old stored bytes no row owns (an object, a multipart upload) must be before a sweep removes them: longer
+    /// than any upload takes between storing its bytes and saving its row.
+    /// </summary>
+    public TimeSpan OrphanAfter { get; set; } = TimeSpan.FromHours(24);
 }
 
 public static class UploadStorage
 {
-    /// <summary>Frees a receiving upload's storage (multipart upload and tail) and its row; a completed one only loses its row.</summary>
+    /// <summary>
+    /// Removes an upload's row and, when it was still receiving, its storage (multipart upload and tail). The row goes
+    /// first, and only while still receiving: a request completing the upload at the same moment then fails to save and
+    /// removes what it stored itself, and a completed upload keeps its video's original.
+    /// </summary>
     public static async Task DiscardAsync(Upload upload, HeimdexDbContext db, ObjectStore store, CancellationToken cancellationToken)
     {
-        if (upload.State == UploadState.Receiving)
+        var receiving = await db.Uploads.Where(u => u.Id == upload.Id && u.State == UploadState.Receiving).ExecuteDeleteAsync(cancellationToken);
+        if (receiving == 0)
         {
-            if (upload.MultipartUploadId is { } multipartId)
-            {
-                await store.AbortMultipartUploadAsync(StorageKeys.VideoOriginal(upload.Id), multipartId, cancellationToken);
-            }
-
-            await store.DeleteAsync(StorageKeys.UploadTail(upload.Id), cancellationToken);
+            await db.Uploads.Where(u => u.Id == upload.Id).ExecuteDeleteAsync(cancellationToken);
+            return;
         }
 
-        db.Uploads.Remove(upload);
-        await db.SaveChangesAsync(cancellationToken);
+        await FreeAsync(upload, store, cancellationToken);
+    }
+
+    /// <summary>Frees what a receiving upload holds in storage: its multipart upload, if started, and its tail.</summary>
+    public static async Task FreeAsync(Upload upload, ObjectStore store, CancellationToken cancellationToken)
+    {
+        if (upload.MultipartUploadId is { } multipartId)
+        {
+            await store.AbortMultipartUploadAsync(StorageKeys.VideoOriginal(upload.Id), multipartId, cancellationToken);
+        }
+
+        await store.DeleteAsync(StorageKeys.UploadTail(upload.Id), cancellationToken);
     }
 }

@@ -183,6 +183,89 @@ public sealed class TusUploadTests(HeimdexGraph graph)
         Assert.Empty(await graph.LeftBehindSinceAsync(before));
     }
 
+    [Fact]
+    public async Task Slow_patches_hold_no_database_connection_so_the_api_keeps_answering()
+    {
+        // More writers at once than a connection pool (100) or the server (max_connections 100) has connections.
+        const int writers = 110;
+        const int chunks = 16;
+        var payload = TestFiles.Mp4Payload(MiB);
+        using var alice = graph.Client(graph.AliceKey);
+        var locations = await Task.WhenAll(Enumerable.Range(0, writers).Select(_ => CreateAsync(alice, payload.Length, "slow.mp4")));
+        (await alice.GetAsync("/api/videos", Cancellation)).Dispose(); // measured below warm, as a running API answers
+
+        // 1 KiB a second for 16 s: above Kestrel's least body rate, slow enough that every PATCH is open at once.
+        var patches = locations.Select(async location =>
+        {
+            using var patch = Patch(location, 0, new TricklingContent(payload, head: 0, chunk: 1024, chunks, TimeSpan.FromSeconds(1)));
+            using var response = await alice.SendAsync(patch, Cancellation);
+            return (response.StatusCode, Offset: response.Headers.TryGetValues("Upload-Offset", out var offset) ? offset.Single() : null);
+        }).ToList();
+
+        var listings = new List<double>();
+        while (!patches.All(p => p.IsCompleted))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using (var list = await alice.GetAsync("/api/videos", Cancellation))
+            {
+                Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+            }
+
+            listings.Add(clock.Elapsed.TotalMilliseconds);
+            await Task.Delay(250, Cancellation);
+        }
+
+        Assert.True(listings.Count >= 20, $"listed the videos only {listings.Count} times while the uploads ran");
+        Assert.True(listings.Max() < 1000, $"GET /api/videos took {string.Join(", ", listings.Select(ms => $"{ms:F0}"))} ms while {writers} uploads were written to");
+        var ended = await Task.WhenAll(patches);
+        Assert.All(ended, e => Assert.Equal((HttpStatusCode.NoContent, $"{chunks * 1024}"), e));
+        foreach (var location in locations)
+        {
+            Assert.Equal((long)chunks * 1024, await WaitForOffsetAsync(alice, location, _ => true));
+            using var delete = new HttpRequestMessage(HttpMethod.Delete, location) { Headers = { { "Tus-Resumable", "1.0.0" } } };
+            Assert.Equal(HttpStatusCode.NoContent, (await alice.SendAsync(delete, Cancellation)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_an_upload_while_a_patch_writes_to_it_answers_at_once_and_the_patch_leaves_nothing()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var before = await graph.StorageSnapshotAsync();
+        var payload = TestFiles.Mp4Payload(12 * MiB);
+        var location = await CreateAsync(alice, payload.Length, "deleted-while-sent.mp4");
+
+        // A full part at once (so the multipart upload exists and holds a part), then a trickle that would go on for minutes.
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        using var patch = Patch(location, 0, new TricklingContent(payload, head: 9 * MiB, chunk: 1024, chunks: 3000, TimeSpan.FromMilliseconds(100), sending.Token));
+        var writing = alice.SendAsync(patch, sending.Token);
+        await WaitForOffsetAsync(alice, location, offset => offset >= 8 * MiB);
+        Assert.NotEmpty((await graph.StorageSnapshotAsync()).MultipartUploads.Except(before.MultipartUploads));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, location) { Headers = { { "Tus-Resumable", "1.0.0" } } };
+        Assert.Equal(HttpStatusCode.NoContent, (await alice.SendAsync(delete, Cancellation)).StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"DELETE waited {clock.Elapsed} for the PATCH");
+        Assert.False(writing.IsCompleted);
+
+        // The PATCH notices within its lease's renewal and ends, removing the parts and the tail it wrote meanwhile.
+        var ended = await Task.WhenAny(writing, Task.Delay(TimeSpan.FromSeconds(30), Cancellation));
+        Assert.Same(writing, ended);
+        try
+        {
+            using var response = await writing;
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+        catch (HttpRequestException)
+        {
+            // Answered before the body was all sent, the server may close the connection instead of reading the rest.
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await alice.GetAsync(location, Cancellation)).StatusCode);
+        Assert.Empty(await graph.LeftBehindSinceAsync(before));
+        await sending.CancelAsync();
+    }
+
     private async Task<string> StartPartialAsync(HttpClient client, byte[] payload)
     {
         var location = await CreateAsync(client, payload.Length, "partial.mp4");
@@ -265,6 +348,27 @@ public sealed class TusUploadTests(HeimdexGraph graph)
             }
 
             await Task.Delay(200, Cancellation);
+        }
+    }
+
+    /// <summary>A request body that sends <paramref name="head"/> bytes at once, then a chunk at a time with pauses between.</summary>
+    private sealed class TricklingContent(byte[] bytes, int head, int chunk, int chunks, TimeSpan pause, CancellationToken stop = default) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, head), stop);
+            for (var sent = 0; sent < chunks; sent++)
+            {
+                await stream.FlushAsync(stop);
+                await Task.Delay(pause, stop);
+                await stream.WriteAsync(bytes.AsMemory(head + (sent * chunk), chunk), stop);
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = head + ((long)chunk * chunks);
+            return true;
         }
     }
 

@@ -19,14 +19,16 @@ public sealed class ExpireAbandonedUploadsJob(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var expired = await db.Uploads.Where(u => u.State == UploadState.Receiving && u.ExpiresAt < now).ToListAsync(cancellationToken);
+        var expired = await db.Uploads
+            .Where(u => u.State == UploadState.Receiving && u.ExpiresAt < now && (u.WriterUntil == null || u.WriterUntil < now))
+            .ToListAsync(cancellationToken);
         foreach (var upload in expired)
         {
             await UploadStorage.DiscardAsync(upload, db, store, cancellationToken);
             logger.LogInformation("Expired upload {UploadId} at {Offset} of {Length} bytes", upload.Id, upload.Offset, upload.Length);
         }
 
-        var cutoff = now - options.Value.ResumableExpiry;
+        var cutoff = now - options.Value.OrphanAfter;
         var receiving = await db.Uploads.Where(u => u.State == UploadState.Receiving)
             .Select(u => new { u.Id, u.MultipartUploadId }).ToListAsync(cancellationToken);
         var liveMultipart = receiving.Select(u => u.MultipartUploadId).OfType<string>().ToHashSet();
@@ -40,10 +42,12 @@ public sealed class ExpireAbandonedUploadsJob(
             logger.LogInformation("Aborted orphaned multipart upload of {Key}", orphan.Key);
         }
 
-        var tails = await store.S3.ListObjectsV2Async(new ListObjectsV2Request { BucketName = store.Bucket, Prefix = "uploads/" }, cancellationToken);
-        foreach (var orphan in (tails.S3Objects ?? []).Where(o => !liveTails.Contains(o.Key) && o.LastModified < cutoff.UtcDateTime))
+        await foreach (var tail in store.ListAsync("uploads/", cancellationToken))
         {
-            await store.DeleteAsync(orphan.Key, cancellationToken);
+            if (!liveTails.Contains(tail.Key) && tail.LastModified < cutoff.UtcDateTime)
+            {
+                await store.DeleteAsync(tail.Key, cancellationToken);
+            }
         }
     }
 }

@@ -214,6 +214,12 @@ namespace Heimdex.Shared.Data.Migrations
                     b.Property<Guid?>("VideoId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("WriterId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset?>("WriterUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId");
