@@ -5,6 +5,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Heimdex.AppHost.Reporting;
 using Heimdex.AppHost.Resources;
+using Heimdex.Conventions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -50,9 +51,11 @@ public sealed class TestGraph : IAsyncDisposable
     /// Return without waiting for the start to finish: Aspire finishes starting only once every resource started, which a
     /// graph with a broken server never does.
     /// </param>
+    /// <param name="workerStorage">Rewrites the storage connection string the worker gets, e.g. to read through a proxy.</param>
     public static async Task<TestGraph> StartAsync(
         IReadOnlyDictionary<string, string>? serviceEnvironment = null, bool dashboard = false, string? dataDirectory = null,
-        IReadOnlyDictionary<string, string>? workerEnvironment = null, bool expectFailure = false)
+        IReadOnlyDictionary<string, string>? workerEnvironment = null, bool expectFailure = false,
+        Func<string, string>? workerStorage = null)
     {
         var cancellation = TestContext.Current.CancellationToken;
         dataDirectory ??= NewDataDirectory();
@@ -75,6 +78,14 @@ public sealed class TestGraph : IAsyncDisposable
                 foreach (var (name, value) in workerEnvironment ?? new Dictionary<string, string>())
                 {
                     resource.WithEnvironment(name, value);
+                }
+
+                if (workerStorage is not null)
+                {
+                    // Made when the worker starts, from storage's own connection string (its port and keys exist only then).
+                    var storage = builder.Resources.OfType<IResourceWithConnectionString>().Single(r => r.Name == ConnectionNames.Storage);
+                    resource.WithEnvironment(async context => context.EnvironmentVariables[$"ConnectionStrings__{ConnectionNames.Storage}"] =
+                        workerStorage((await storage.GetConnectionStringAsync(context.CancellationToken))!));
                 }
             }
         }

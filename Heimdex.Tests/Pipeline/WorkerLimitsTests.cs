@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -68,5 +69,44 @@ public sealed class WorkerLimitsTests
             video => video.GetProperty("state").GetString() == "failed", "the large video refused", seconds: 60);
         Assert.StartsWith("validate: The video is 1280×720 for 00:00:24", refused.GetProperty("error").GetString());
         Assert.Contains("Pipeline__MaxVideoPixelSeconds", refused.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_stage_hung_on_a_stalled_storage_read_is_stopped_at_its_timeout_and_the_video_is_indexed_on_reprocess()
+    {
+        await using var proxy = new StallingStorageProxy { Stalling = true };
+        await using var graph = await TestGraph.StartAsync(workerStorage: proxy.Rewrite, workerEnvironment: new Dictionary<string, string>
+        {
+            ["Pipeline__StageTimeout"] = "00:00:30",
+            // ffmpeg's own read timeout would give up first; here only the stage timeout may stop the stage.
+            ["Pipeline__StorageReadTimeout"] = "00:10:00",
+            ["Pipeline__WatchdogInterval"] = "01:00:00",
+        });
+        await graph.WaitForHealthyAsync("api", "worker");
+        var workerPid = await graph.ServicePidAsync("worker");
+        using var client = new HttpClient { BaseAddress = graph.Endpoint("api"), Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            (await File.ReadAllTextAsync(Path.Combine(graph.DataDirectory, "admin.key"), Cancellation)).Trim());
+
+        // 2.4 MB: every stage that reads the whole original hangs after its first megabyte.
+        var video = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), "stalls.mp4");
+        var failed = await PipelineTests.WaitForAsync(client, video, v => v.GetProperty("state").GetString() == "failed", "failed on the stall", seconds: 120);
+        Assert.True(proxy.Stalled > 0);
+        var timedOut = failed.GetProperty("stages").EnumerateArray().Where(s => s.GetProperty("state").GetString() == "failed").ToList();
+        Assert.NotEmpty(timedOut);
+        Assert.All(timedOut, stage => Assert.Contains("stage timeout of 00:00:30", stage.GetProperty("error").GetString()));
+
+        // Stopped, not merely marked: no ffmpeg still reads through the proxy, no job is processing, the worker lives on.
+        var proxyAddress = $"127.0.0.1:{proxy.Port}";
+        await Eventually.PollAsync(() => Task.FromResult(MediaProcesses.Naming(proxyAddress)), readers => readers.Count == 0, "no ffmpeg reading storage", seconds: 10);
+        using var redis = await ConnectionMultiplexer.ConnectAsync(await graph.ConnectionStringAsync(ConnectionNames.Redis));
+        var monitoring = new RedisStorage(redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix }).GetMonitoringApi();
+        await Eventually.PollAsync(() => Task.FromResult(monitoring.ProcessingCount()), processing => processing == 0, "no job processing", seconds: 10);
+        Assert.Equal(workerPid, await graph.ServicePidAsync("worker"));
+
+        proxy.Stalling = false;
+        using var reprocess = await client.PostAsync($"/api/videos/{video}/reprocess", null, Cancellation);
+        Assert.Equal(HttpStatusCode.Accepted, reprocess.StatusCode);
+        await PipelineTests.WaitForAsync(client, video, v => v.GetProperty("state").GetString() == "indexed", "indexed after the reprocess", seconds: 180);
     }
 }

@@ -13,74 +13,128 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private static readonly Guid AnyId = Guid.NewGuid();
+    /// <summary>The only routes anyone may call without a key: tus discovery and the web app's sign-in.</summary>
+    private static readonly string[] Anonymous = ["OPTIONS /api/uploads", "POST /api/session", "GET /api/session", "DELETE /api/session"];
 
-    public static TheoryData<string, string> Routes => new()
+    [Fact]
+    public async Task Every_route_in_the_openapi_document_refuses_a_missing_a_malformed_and_a_wrong_key()
     {
-        { "GET", "/api/videos" },
-        { "POST", "/api/videos" },
-        { "GET", $"/api/videos/{AnyId}" },
-        { "DELETE", $"/api/videos/{AnyId}" },
-        { "GET", $"/api/videos/{AnyId}/stream" },
-        { "POST", "/api/uploads" },
-        { "HEAD", $"/api/uploads/{AnyId}" },
-        { "PATCH", $"/api/uploads/{AnyId}" },
-        { "DELETE", $"/api/uploads/{AnyId}" },
-        { "GET", $"/api/uploads/{AnyId}" },
-        { "POST", "/api/users" },
-        { "POST", "/api/keys" },
-        { "GET", "/api/keys" },
-        { "DELETE", $"/api/keys/{AnyId}" },
-    };
-
-    [Theory]
-    [MemberData(nameof(Routes))]
-    public async Task Every_route_refuses_a_missing_a_malformed_and_a_wrong_key(string method, string path)
-    {
-        foreach (var key in new[] { null, "not-a-key", "hx_0123456789ab_" + new string('0', 64), graph.AliceKey[..^4] + "beef" })
+        var routes = await RoutesAsync();
+        Assert.True(routes.Count >= 30, $"only {routes.Count} routes in the document");
+        var keyless = new List<string>();
+        foreach (var route in routes)
         {
-            using var client = graph.Client(key);
-            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Headers = { { "Tus-Resumable", "1.0.0" } } };
-            using var response = await client.SendAsync(request, Cancellation);
-            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with key '{key}' answered {response.StatusCode}");
-            Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+            var path = Fill(route.Path, _ => Guid.NewGuid().ToString());
+            foreach (var key in new[] { null, "not-a-key", "hx_0123456789ab_" + new string('0', 64), graph.AliceKey[..^4] + "beef" })
+            {
+                using var client = graph.Client(key);
+                using var response = await client.SendAsync(Request(route.Method, path), Cancellation);
+                if (response.StatusCode != HttpStatusCode.Unauthorized)
+                {
+                    keyless.Add($"{route} with key '{key}' answered {(int)response.StatusCode}");
+                    continue;
+                }
+
+                Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
+            }
+
+            // A valid key as a Basic password is for the Hangfire dashboard's browser login only, not for the API.
+            using var http = new HttpClient { BaseAddress = graph.Api };
+            using var basic = await SendWithBasicAsync(http, new Uri(graph.Api, path), graph.AliceKey, new HttpMethod(route.Method));
+            if (basic.StatusCode != HttpStatusCode.Unauthorized)
+            {
+                keyless.Add($"{route} with a Basic password answered {(int)basic.StatusCode}");
+            }
         }
 
-        // A valid key as a Basic password is for the Hangfire dashboard's browser login only, not for the API.
-        using var http = new HttpClient { BaseAddress = graph.Api };
-        using var basic = await SendWithBasicAsync(http, new Uri(graph.Api, path), graph.AliceKey, new HttpMethod(method));
-        Assert.Equal(HttpStatusCode.Unauthorized, basic.StatusCode);
+        Assert.Equal(Anonymous.Order(), keyless.Select(line => line[..line.IndexOf(" with ", StringComparison.Ordinal)]).Distinct().Order());
     }
 
     [Fact]
-    public async Task Another_users_video_and_upload_are_not_found_and_never_listed()
+    public async Task Every_route_that_names_another_users_things_answers_not_found_and_changes_nothing()
     {
         using var alice = graph.Client(graph.AliceKey);
         using var bob = graph.Client(graph.BobKey);
-        var videoId = await VideoUploadTests.UploadAsync(alice, TestFiles.Mp4Payload(50_000), "private.mp4");
+        var video = await VideoUploadTests.UploadAsync(alice, TestFiles.Mp4Payload(50_000), "private.mp4");
         using var create = new HttpRequestMessage(HttpMethod.Post, "/api/uploads") { Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Length", "5000" } } };
-        var uploadPath = (await alice.SendAsync(create, Cancellation)).Headers.Location!.OriginalString;
+        var upload = Guid.Parse((await alice.SendAsync(create, Cancellation)).Headers.Location!.OriginalString.Split('/')[^1]);
+        using var personCreated = await alice.PostAsJsonAsync("/api/people", new { name = "Alice's friend" }, Cancellation);
+        var person = (await personCreated.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetGuid();
+        using var photoForm = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(TestFiles.SharedMedia("faces", "biden_1.jpg"), Cancellation)), "file", "friend.jpg" } };
+        using var photoAdded = await alice.PostAsync($"/api/people/{person}/photos", photoForm, Cancellation);
+        var photo = (await photoAdded.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("id").GetGuid();
+        using var admin = graph.Client(graph.AdminKey);
+        var aliceKey = (await admin.GetFromJsonAsync<JsonElement>("/api/keys", Cancellation)).EnumerateArray()
+            .First(k => graph.AliceKey.Contains($"_{k.GetProperty("prefix").GetString()}_", StringComparison.Ordinal)).GetProperty("id").GetGuid();
 
-        foreach (var (method, path) in new[]
-                 {
-                     ("GET", $"/api/videos/{videoId}"), ("GET", $"/api/videos/{videoId}/stream"), ("DELETE", $"/api/videos/{videoId}"),
-                     ("HEAD", uploadPath), ("GET", uploadPath), ("PATCH", uploadPath), ("DELETE", uploadPath),
-                 })
+        // Alice's thing for each route parameter; a new route whose parameters are not here fails until it is added.
+        string AlicesThing(Route route, string parameter) => (route.Path.Split('/')[2], parameter) switch
         {
-            using var request = new HttpRequestMessage(new HttpMethod(method), path)
+            ("videos", "id") => $"{video}",
+            ("videos", "index") => "0",
+            ("videos", "image") => "thumbnail",
+            ("uploads", "id") => $"{upload}",
+            ("people", "id") => $"{person}",
+            ("people", "photoId") => $"{photo}",
+            ("keys", "id") => $"{aliceKey}",
+            _ => throw new InvalidOperationException($"{route}: which of Alice's things is {{{parameter}}}? Add it to this test."),
+        };
+
+        var named = (await RoutesAsync()).Where(r => r.Path.Contains('{')).ToList();
+        Assert.True(named.Count >= 20, $"only {named.Count} routes with parameters");
+        var answers = new List<string>();
+        foreach (var route in named)
+        {
+            using var response = await bob.SendAsync(Request(route.Method, Fill(route.Path, parameter => AlicesThing(route, parameter))), Cancellation);
+            var expected = route.Path.StartsWith("/api/keys", StringComparison.Ordinal) ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound;
+            if (response.StatusCode != expected)
             {
-                Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Offset", "0" } },
-                Content = method == "PATCH" ? new ByteArrayContent(new byte[10]) { Headers = { ContentType = new("application/offset+octet-stream") } } : null,
-            };
-            using var response = await bob.SendAsync(request, Cancellation);
-            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"bob's {method} {path} answered {response.StatusCode}");
+                answers.Add($"bob's {route} answered {(int)response.StatusCode}, not {(int)expected}");
+            }
         }
 
+        Assert.Empty(answers);
         var bobsVideos = await bob.GetFromJsonAsync<JsonElement>("/api/videos", Cancellation);
-        Assert.DoesNotContain(bobsVideos.GetProperty("items").EnumerateArray(), v => v.GetProperty("id").GetGuid() == videoId);
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/videos/{videoId}", Cancellation)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync(uploadPath, Cancellation)).StatusCode);
+        Assert.DoesNotContain(bobsVideos.GetProperty("items").EnumerateArray(), v => v.GetProperty("id").GetGuid() == video);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/videos/{video}", Cancellation)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/uploads/{upload}", Cancellation)).StatusCode);
+        var friend = await alice.GetFromJsonAsync<JsonElement>($"/api/people/{person}", Cancellation);
+        Assert.Equal("Alice's friend", friend.GetProperty("name").GetString());
+        Assert.Contains(friend.GetProperty("photos").EnumerateArray(), p => p.GetProperty("id").GetGuid() == photo);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/videos", Cancellation)).StatusCode); // her key still works
     }
+
+    private sealed record Route(string Method, string Path)
+    {
+        public override string ToString() => $"{Method} {Path}";
+    }
+
+    /// <summary>Every operation of the API's OpenAPI document.</summary>
+    private async Task<List<Route>> RoutesAsync()
+    {
+        using var anonymous = graph.Client(null);
+        var document = await anonymous.GetFromJsonAsync<JsonElement>(Heimdex.Conventions.ServiceEndpoints.OpenApiDocument, Cancellation);
+        return [.. document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Where(op => op.Name != "parameters").Select(op => new Route(op.Name.ToUpperInvariant(), path.Name)))];
+    }
+
+    private static string Fill(string path, Func<string, string> value) =>
+        System.Text.RegularExpressions.Regex.Replace(path, "{([^}]+)}", match => value(match.Groups[1].Value));
+
+    /// <summary>A request in the form the route expects (tus headers, a body of its kind), so only who asks decides the answer.</summary>
+    private static HttpRequestMessage Request(string method, string path) => new(new HttpMethod(method), path)
+    {
+        Headers = { { "Tus-Resumable", "1.0.0" }, { "Upload-Offset", "0" } },
+        Content = method switch
+        {
+            "PATCH" when path.StartsWith("/api/uploads", StringComparison.Ordinal) =>
+                new ByteArrayContent(new byte[10]) { Headers = { ContentType = new("application/offset+octet-stream") } },
+            "POST" when path.EndsWith("/photos", StringComparison.Ordinal) || path.EndsWith("/image", StringComparison.Ordinal) || path == "/api/videos" =>
+                new MultipartFormDataContent { { new ByteArrayContent(new byte[64]), "file", "file.jpg" } },
+            "POST" or "PATCH" => JsonContent.Create(new { name = "mallory" }),
+            _ => null,
+        },
+    };
 
     [Fact]
     public async Task Only_administrators_create_users_and_keys_and_a_new_key_works_at_once()
