@@ -38,6 +38,7 @@ builder.AddServiceDefaults();
 builder.AddHeimdexInfrastructure();
 builder.Services.AddApiKeyAuthentication(options => options.SessionCookieName = SessionApi.CookieName);
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ServerUnavailable>();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<ApiDocument>().AddOperationTransformer<ApiExamples>());
 builder.Services.AddScoped<OriginalStore>();
 builder.Services.AddScoped<VideoIntake>();

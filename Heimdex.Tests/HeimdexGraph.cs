@@ -85,7 +85,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
         Api = _graph.Endpoint("api");
         Storage = StorageConnection.Parse(await _graph.ConnectionStringAsync(ConnectionNames.Storage));
         DatabaseConnectionString = await _graph.ConnectionStringAsync(ConnectionNames.Database);
-        AdminKey = (await File.ReadAllTextAsync(Path.Combine(_graph.DataDirectory, "admin.key"))).Trim();
+        AdminKey = await _graph.AdminKeyAsync();
         AliceKey = await CreateUserAsync("alice");
         BobKey = await CreateUserAsync("bob");
         _redis = await ConnectionMultiplexer.ConnectAsync(await _graph.ConnectionStringAsync(ConnectionNames.Redis));

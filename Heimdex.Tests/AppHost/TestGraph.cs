@@ -119,6 +119,18 @@ public sealed class TestGraph : IAsyncDisposable
 
     public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
 
+    /// <summary>The administrator's key, as the AppHost wrote it into the data directory on first start.</summary>
+    public async Task<string> AdminKeyAsync() =>
+        (await File.ReadAllTextAsync(Path.Combine(DataDirectory, "admin.key"), TestContext.Current.CancellationToken)).Trim();
+
+    /// <summary>A client of the graph's API holding the administrator's key.</summary>
+    public async Task<HttpClient> AdminClientAsync() => new()
+    {
+        BaseAddress = Endpoint("api"),
+        Timeout = TimeSpan.FromMinutes(5),
+        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await AdminKeyAsync()) },
+    };
+
     /// <summary>The service's own process (under DCP's <c>dotnet run</c>), once it runs.</summary>
     public async Task<int> ServicePidAsync(string resource)
     {
@@ -137,6 +149,24 @@ public sealed class TestGraph : IAsyncDisposable
     }
 
     /// <summary>Crashes the service and waits until the AppHost has it running and healthy again, in a new process.</summary>
+    /// <summary>Stops a server as the dashboard's stop button does, and waits until it is down.</summary>
+    public async Task StopAsync(string resource)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(Resource(resource), KnownResourceCommands.StopCommand, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, $"stopping {resource}: {result.Message}");
+        await WaitForAsync(resource, e => e.Snapshot.State?.Text is not (null or "Running" or "Stopping"), TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Starts a stopped server again and waits until it is healthy.</summary>
+    public async Task StartAgainAsync(string resource)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(Resource(resource), KnownResourceCommands.StartCommand, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, $"starting {resource}: {result.Message}");
+        await WaitForHealthyAsync(resource);
+    }
+
+    private IResource Resource(string name) => App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
+
     public async Task CrashAndWaitForRestartAsync(string resource)
     {
         var crashed = await CrashAsync(resource);

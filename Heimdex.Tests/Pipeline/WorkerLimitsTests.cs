@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Hangfire.Redis.StackExchange;
@@ -15,6 +14,7 @@ namespace Heimdex.Tests.Pipeline;
 /// A graph with tight limits — stages may run 15 s, videos may ask for 20 million pixel-seconds of decoding — where a
 /// stage past its time is stopped by its own worker, not merely marked failed, and a video too large is refused.
 /// </summary>
+[Trait("Category", "Reliability")]
 [Collection(AppHostCollection.Name)]
 public sealed class WorkerLimitsTests
 {
@@ -32,9 +32,7 @@ public sealed class WorkerLimitsTests
         });
         await graph.WaitForHealthyAsync("api", "worker");
         var workerPid = await graph.ServicePidAsync("worker");
-        using var client = new HttpClient { BaseAddress = graph.Endpoint("api"), Timeout = TimeSpan.FromMinutes(5) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            (await File.ReadAllTextAsync(Path.Combine(graph.DataDirectory, "admin.key"), Cancellation)).Trim());
+        using var client = await graph.AdminClientAsync();
 
         // Three minutes of speech: transcribing it takes about a minute on two cores.
         var talk = await MediaFactory.RepeatedSpeechAsync(TestFiles.SharedMedia("audio", "jfk.wav"), times: 16);
@@ -84,9 +82,7 @@ public sealed class WorkerLimitsTests
         });
         await graph.WaitForHealthyAsync("api", "worker");
         var workerPid = await graph.ServicePidAsync("worker");
-        using var client = new HttpClient { BaseAddress = graph.Endpoint("api"), Timeout = TimeSpan.FromMinutes(5) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            (await File.ReadAllTextAsync(Path.Combine(graph.DataDirectory, "admin.key"), Cancellation)).Trim());
+        using var client = await graph.AdminClientAsync();
 
         // 2.4 MB: every stage that reads the whole original hangs after its first megabyte.
         var video = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(TestFiles.TestVideo, Cancellation), "stalls.mp4");
