@@ -3,6 +3,7 @@ using Heimdex.Conventions;
 using Heimdex.AppHost.Reporting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,8 @@ public static class RestartOnCrash
 }
 
 /// <summary>
-/// Starts a crashed service again with backoff: 1 s, doubling to 30 s, back to 1 s once it ran for a minute. Left
+/// Starts a crashed service again with backoff: 1 s, doubling to 30 s while it crashes before it is healthy (it cannot
+/// start), back to 1 s once it was healthy (a crash of a working service is not a crash loop). Left
 /// alone: exit code 0 (it stopped), 78 (it found its configuration unusable, so a restart cannot help), a stop
 /// someone asked for, and everything while the AppHost itself stops.
 /// </summary>
@@ -37,13 +39,13 @@ internal sealed class CrashRestarter(
     TimeProvider time,
     ILogger<CrashRestarter> logger) : EarlyBackgroundService
 {
-    private static readonly TimeSpan StableRun = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var states = new Dictionary<string, string?>();
-        var crashes = new Dictionary<string, (int Count, DateTimeOffset RunningSince)>();
+        var crashes = new Dictionary<string, int>();
+        var healthy = new HashSet<string>();
         await foreach (var update in notifications.WatchAsync(stoppingToken))
         {
             if (!update.Resource.HasAnnotationOfType<RestartOnCrashAnnotation>())
@@ -52,6 +54,11 @@ internal sealed class CrashRestarter(
             }
 
             var state = update.Snapshot.State?.Text;
+            if (state == KnownResourceStates.Running && update.Snapshot.HealthStatus == HealthStatus.Healthy)
+            {
+                healthy.Add(update.ResourceId);
+            }
+
             var before = states.GetValueOrDefault(update.ResourceId);
             states[update.ResourceId] = state;
             if (state == before)
@@ -59,15 +66,10 @@ internal sealed class CrashRestarter(
                 continue;
             }
 
-            var (count, runningSince) = crashes.GetValueOrDefault(update.ResourceId, (0, time.GetUtcNow()));
-            if (state == KnownResourceStates.Running)
+            if (IsCrash(state, before, update.Snapshot.ExitCode) && !lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                crashes[update.ResourceId] = (count, time.GetUtcNow());
-            }
-            else if (IsCrash(state, before, update.Snapshot.ExitCode) && !lifetime.ApplicationStopping.IsCancellationRequested)
-            {
-                count = time.GetUtcNow() - runningSince > StableRun ? 1 : count + 1;
-                crashes[update.ResourceId] = (count, runningSince);
+                var count = healthy.Remove(update.ResourceId) ? 1 : crashes.GetValueOrDefault(update.ResourceId) + 1;
+                crashes[update.ResourceId] = count;
                 var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, count - 1)));
                 _ = RestartAsync(update.Resource, update.Snapshot.ExitCode!.Value, backoff, stoppingToken);
             }
