@@ -213,6 +213,41 @@ public static class MediaFactory
         return path;
     }
 
+    /// <summary>Three seconds of a picture one pixel wide and one high (H.264 4:4:4, which allows odd sizes).</summary>
+    public static async Task<string> OnePixelAsync()
+    {
+        var path = NewPath(".mp4");
+        await RunFFmpegAsync(["-f", "lavfi", "-i", "color=c=red:size=16x16:rate=25:duration=3", "-vf", "scale=1:1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", path]);
+        return path;
+    }
+
+    /// <summary>Two seconds of picture with <paramref name="streams"/> audio streams, each a tone of its own.</summary>
+    public static async Task<string> ManyAudioStreamsAsync(int streams)
+    {
+        var path = NewPath(".mp4");
+        var tones = Enumerable.Range(1, streams).SelectMany(i => new[] { "-f", "lavfi", "-i", $"sine=frequency={200 + (10 * i)}:duration=2" });
+        var maps = Enumerable.Range(1, streams).SelectMany(i => new[] { "-map", $"{i}:a" });
+        await RunFFmpegAsync(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", .. tones, "-map", "0:v", .. maps,
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", path]);
+        return path;
+    }
+
+    /// <summary>Two seconds of video whose header (the movie's mvhd box) claims it lasts <paramref name="declared"/>.</summary>
+    public static async Task<string> DeclaringDurationAsync(TimeSpan declared)
+    {
+        var path = NewPath(".mp4");
+        await RunFFmpegAsync(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart", path]);
+        var bytes = await File.ReadAllBytesAsync(path);
+        // mvhd (version 0): type, version and flags, creation and modification times, then the timescale and the duration.
+        var box = bytes.AsSpan().IndexOf("mvhd"u8);
+        var timescale = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(box + 16));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(box + 20), checked((uint)(timescale * declared.TotalSeconds)));
+        await File.WriteAllBytesAsync(path, bytes);
+        return path;
+    }
+
     private static async Task RunFFmpegAsync(string[] arguments)
     {
         var (exitCode, output) = await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), ["-hide_banner", "-loglevel", "error", "-y", .. arguments]);

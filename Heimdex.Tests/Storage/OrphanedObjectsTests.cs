@@ -7,6 +7,7 @@ using Heimdex.Worker.Storage;
 namespace Heimdex.Tests.Storage;
 
 /// <summary>Stored objects no row owns — a process died between storing and saving, or between deleting and cleaning up — do not stay forever.</summary>
+[Trait("Category", "Reliability")]
 [Collection(HeimdexGraphCollection.Name)]
 public sealed class OrphanedObjectsTests(HeimdexGraph graph)
 {

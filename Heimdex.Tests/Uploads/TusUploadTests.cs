@@ -184,6 +184,40 @@ public sealed class TusUploadTests(HeimdexGraph graph)
     }
 
     [Fact]
+    [Trait("Category", "Reliability")]
+    public async Task An_api_killed_mid_patch_loses_nothing_that_was_stored_and_the_client_resumes_to_the_same_bytes()
+    {
+        var payload = TestFiles.Mp4Payload(20 * MiB + 4321);
+        using var alice = graph.Client(graph.AliceKey);
+        var location = await CreateAsync(alice, payload.Length, "killed-mid-patch.mp4");
+
+        // Two parts at once, then a trickle the kill cuts short.
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        using var patch = Patch(location, 0, new TricklingContent(payload, head: 17 * MiB, chunk: 1024, chunks: 3000, TimeSpan.FromMilliseconds(50), sending.Token));
+        var writing = alice.SendAsync(patch, sending.Token);
+        await WaitForOffsetAsync(alice, location, offset => offset >= 16 * MiB);
+        await graph.Graph.CrashAndWaitForRestartAsync("api");
+        await Assert.ThrowsAnyAsync<Exception>(() => writing);
+        await sending.CancelAsync();
+
+        // What the dead API had recorded is where the upload stands; its writer's lease runs out, and the client resumes.
+        var offset = await WaitForOffsetAsync(alice, location, _ => true);
+        Assert.InRange(offset, 16 * MiB, 17 * MiB);
+        using var finished = await Eventually.PollAsync(async () =>
+            {
+                using var rest = Patch(location, offset, new ByteArrayContent(payload, (int)offset, payload.Length - (int)offset));
+                return await alice.SendAsync(rest, Cancellation);
+            },
+            response => response.StatusCode != (HttpStatusCode)423, "the dead writer's lease run out", seconds: 60);
+        Assert.Equal(HttpStatusCode.NoContent, finished.StatusCode);
+
+        var videoId = (await alice.GetFromJsonAsync<JsonElement>(location, Cancellation)).GetProperty("videoId").GetGuid();
+        using var s3 = graph.Storage.CreateClient();
+        Assert.Equal(TestFiles.Sha256(payload), await TestFiles.StoredSha256Async(s3, graph.Storage.Bucket, StorageKeys.VideoOriginal(videoId)));
+    }
+
+    [Fact]
+    [Trait("Category", "Reliability")]
     public async Task Slow_patches_hold_no_database_connection_so_the_api_keeps_answering()
     {
         // More writers at once than a connection pool (100) or the server (max_connections 100) has connections.
@@ -228,6 +262,7 @@ public sealed class TusUploadTests(HeimdexGraph graph)
     }
 
     [Fact]
+    [Trait("Category", "Reliability")]
     public async Task Deleting_an_upload_while_a_patch_writes_to_it_answers_at_once_and_the_patch_leaves_nothing()
     {
         using var alice = graph.Client(graph.AliceKey);

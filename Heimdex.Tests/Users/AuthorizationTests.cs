@@ -17,6 +17,7 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
     private static readonly string[] Anonymous = ["OPTIONS /api/uploads", "POST /api/session", "GET /api/session", "DELETE /api/session"];
 
     [Fact]
+    [Trait("Category", "Reliability")]
     public async Task Every_route_in_the_openapi_document_refuses_a_missing_a_malformed_and_a_wrong_key()
     {
         var routes = await RoutesAsync();
@@ -51,6 +52,7 @@ public sealed class AuthorizationTests(HeimdexGraph graph)
     }
 
     [Fact]
+    [Trait("Category", "Reliability")]
     public async Task Every_route_that_names_another_users_things_answers_not_found_and_changes_nothing()
     {
         using var alice = graph.Client(graph.AliceKey);

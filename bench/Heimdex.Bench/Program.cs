@@ -15,6 +15,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
       dotnet run -c Release --project bench/Heimdex.Bench -- indexing [--data-dir DIR] [--audio DIR] [--faces DIR] [--lengths 120,600]
+      dotnet run -c Release --project bench/Heimdex.Bench -- load [--data-dir DIR] [--seconds 120] [--uploaders 20] [--searches-per-second 100]
     uploads   throughput of one upload through POST /api/videos, tus, and AWSSDK.S3 direct; API peak memory
     shots     shot detection F1 and frames/s against the goldens, Heimdex vs ffmpeg scdet, then on generated decks and
               cut videos from the tuning seeds and from held-out seeds (needs no running graph; default media:
@@ -34,6 +35,8 @@ const string Usage = """
     queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
     indexing  generated talks of 2 and 10 minutes (720p slides, narration from the shared clips, a face) uploaded to an
               idle worker: upload answered → indexed, each stage and the wait before it, ratio to real time, worker peak RSS
+    load      the API under 20 clients uploading 4 MiB files back to back and 100 searches/s sent on a clock for 2 minutes:
+              errors, p50/p95/p99 of each, upload MiB/s, the API's memory at the start, a third in, at its peak and at the end
     people    a person's face as the mean of their photos vs the best single photo: separation on the shared faces
     (speech, embed and relevance need the model cache: dotnet run --project Heimdex.AppHost -- --install)
     """;
@@ -48,6 +51,9 @@ var sizes = new[] { 100_000, 1_000_000 };
 var videoCount = 1000;
 var talkSeconds = new[] { 120.0, 600.0 };
 var chromium = "/usr/bin/chromium";
+var loadSeconds = 120;
+var uploaders = 20;
+var searchesPerSecond = 100;
 var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
 for (var i = 1; i < args.Length - 1; i++)
 {
@@ -63,6 +69,9 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--videos": videoCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--chromium": chromium = args[++i]; break;
         case "--lengths": talkSeconds = [.. args[++i].Split(',').Select(n => double.Parse(n, CultureInfo.InvariantCulture))]; break;
+        case "--seconds": loadSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--uploaders": uploaders = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--searches-per-second": searchesPerSecond = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--sizes": sizes = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]; break;
     }
 }
@@ -95,6 +104,9 @@ switch (args.FirstOrDefault())
         return 0;
     case "indexing":
         await new IndexingBenchmark(dataDirectory, audio, Path.Combine(faces, "obama_1.jpg"), talkSeconds).RunAsync();
+        return 0;
+    case "load":
+        await new LoadBenchmark(dataDirectory, TimeSpan.FromSeconds(loadSeconds), uploaders, searchesPerSecond).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();
