@@ -226,9 +226,14 @@ public static class TusUploadsApi
                 throw;
             }
 
-            // Terminated while this request wrote: what it stored since is its own to remove.
+            // Terminated while this request wrote: what it stored since is its own to remove — the original too, if its
+            // last part completed it but the video was never saved.
             await UploadStorage.FreeAsync(upload, services.Store, CancellationToken.None);
-            await services.Store.DeleteAsync(StorageKeys.VideoOriginal(upload.Id), CancellationToken.None);
+            if (!await services.Db.Videos.AnyAsync(v => v.Id == upload.Id, CancellationToken.None))
+            {
+                await services.Store.DeleteAsync(StorageKeys.VideoOriginal(upload.Id), CancellationToken.None);
+            }
+
             return TypedResults.NotFound();
         }
 
