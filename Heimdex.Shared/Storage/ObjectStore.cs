@@ -47,16 +47,11 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
     /// <summary>Deletes every object under <paramref name="prefix"/>, a thousand at a time.</summary>
     public async Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = prefix };
-        ListObjectsV2Response page;
-        do
+        // Deleting keys already listed does not disturb the listing: it continues after the last key it returned.
+        await foreach (var batch in ListAsync(prefix, cancellationToken).Chunk(1000).WithCancellation(cancellationToken))
         {
-            page = await s3.ListObjectsV2Async(request, cancellationToken);
-            await DeleteAsync((page.S3Objects ?? []).Select(o => o.Key).ToList(), cancellationToken);
-
-            request.ContinuationToken = page.NextContinuationToken;
+            await DeleteAsync(batch.Select(o => o.Key).ToList(), cancellationToken);
         }
-        while (page.IsTruncated == true);
     }
 
     /// <summary>Aborts a multipart upload; one that is already gone is fine.</summary>

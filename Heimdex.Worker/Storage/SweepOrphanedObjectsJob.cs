@@ -39,7 +39,6 @@ public sealed class SweepOrphanedObjectsJob(
             var orphans = owned.Where(item => !alive.Contains(item.Owner!.Value) && item.LastModified?.ToUniversalTime() < cutoff).Select(item => item.Key).ToList();
             if (orphans.Count > 0)
             {
-                // Deleting keys already listed does not disturb the listing: it continues after the last key it returned.
                 await store.DeleteAsync(orphans, cancellationToken);
                 logger.LogInformation("Removed {Count} objects under {Root} that no row owns, e.g. {Key}", orphans.Count, root, orphans[0]);
             }
