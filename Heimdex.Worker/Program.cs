@@ -54,9 +54,12 @@ builder.Services.AddScoped<ExpireAbandonedUploadsJob>();
 builder.Services.AddScoped<SweepOrphanedObjectsJob>();
 builder.Services.AddHangfireServer((services, server) =>
 {
-    server.WorkerCount = services.GetRequiredService<IOptions<PipelineOptions>>().Value.Workers;
+    var pipeline = services.GetRequiredService<IOptions<PipelineOptions>>().Value;
+    server.WorkerCount = pipeline.Workers;
     // Retries with backoff and deferred jobs start when due, not up to 15 s (Hangfire's default polling) later.
     server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+    // As often as a stage's own heartbeat: the watchdog takes a server silent for the heartbeat timeout for dead.
+    server.HeartbeatInterval = pipeline.HeartbeatInterval;
 });
 
 var app = builder.Build();

@@ -1,6 +1,11 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
 using Heimdex.Tests.Uploads;
+using Heimdex.Worker.Pipeline;
 
 namespace Heimdex.Tests.Pipeline;
 
@@ -34,6 +39,45 @@ public sealed class WatchdogTests(HeimdexGraph graph)
 
         var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again");
         Assert.All(queued.Concat(pending), stage => AssertRanAgain(before, video, stage));
+    }
+
+    /// <summary>
+    /// As if the worker was killed just after Hangfire handed it the job for the video's last stage, before the stage
+    /// started: the stage stays queued, its job "processing" on a server that no longer beats. The watchdog requeues the
+    /// job long before the stall timeout (90 s here), let alone the storage's invisibility timeout (hours).
+    /// </summary>
+    [Fact]
+    public async Task A_job_taken_by_a_worker_that_died_before_its_stage_started_is_requeued()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var (id, before) = await IndexedVideoAsync(alice);
+
+        var jobId = new BackgroundJobClient(graph.Jobs).Create(
+            Job.FromExpression<PipelineRunner>(runner => runner.RunStageAsync(id, "finalize", null, CancellationToken.None)), new ProcessingOnDeadServer());
+        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Queued', \"JobId\" = $2 WHERE \"VideoId\" = $1 AND \"Stage\" = 'finalize'", id, jobId);
+        await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"State\" = 'Processing', \"UpdatedAt\" = now() WHERE \"Id\" = $1", id);
+
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again", seconds: 45);
+        AssertRanAgain(before, video, "finalize");
+    }
+
+    /// <summary>Hangfire's processing state as a worker of a server that is gone left it (Hangfire's own type cannot be made outside it).</summary>
+    private sealed class ProcessingOnDeadServer : IState
+    {
+        public string Name => ProcessingState.StateName;
+
+        public string? Reason => null;
+
+        public bool IsFinal => false;
+
+        public bool IgnoreJobLoadException => false;
+
+        public Dictionary<string, string> SerializeData() => new()
+        {
+            ["StartedAt"] = JobHelper.SerializeDateTime(DateTime.UtcNow.AddMinutes(-1)),
+            ["ServerId"] = "killed-worker:1:00000000",
+            ["WorkerId"] = Guid.Empty.ToString("D", CultureInfo.InvariantCulture),
+        };
     }
 
     private static void AssertRanAgain(JsonElement before, JsonElement after, string name)

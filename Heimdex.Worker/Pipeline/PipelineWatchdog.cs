@@ -14,12 +14,13 @@ namespace Heimdex.Worker.Pipeline;
 /// <summary>
 /// Makes sure no video is silently stuck. Every interval (one worker at a time): a running stage whose heartbeat went
 /// quiet lost its worker and is resumed (or failed once its attempts are spent); a stage running past the stage
-/// timeout is failed with that reason; a video whose next stage has no live Hangfire job is re-enqueued; so is a
-/// reference photo left waiting or processing past the stall timeout, unless its attempts are spent: then it fails.
+/// timeout is failed with that reason; a Hangfire job a dead worker had taken is requeued; a video whose next stage
+/// has no live Hangfire job is re-enqueued; so is a reference photo left waiting or processing past the stall
+/// timeout, unless its attempts are spent: then it fails.
 /// </summary>
 public sealed class PipelineWatchdog(
     IServiceScopeFactory scopes, PipelineRunner runner, IPeopleQueue people, NpgsqlDataSource dataSource, JobStorage jobStorage,
-    IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
+    IBackgroundJobClient jobs, IOptions<PipelineOptions> options, TimeProvider time, ILogger<PipelineWatchdog> logger) : BackgroundService
 {
     private static readonly Guid LockId = Guid.Parse("5f0c6a8e-4f55-4d1b-9a57-8c1b2a8a7e01");
 
@@ -67,6 +68,8 @@ public sealed class PipelineWatchdog(
             }
         }
 
+        RequeueJobsOfDeadServers(silentSince);
+
         var stalledSince = now - settings.StallTimeout;
         var waiting = await db.Videos.AsNoTracking().Include(v => v.Stages)
             .Where(v => (v.State == VideoState.Uploaded || v.State == VideoState.Processing) && v.UpdatedAt < stalledSince)
@@ -101,6 +104,26 @@ public sealed class PipelineWatchdog(
             await db.SaveChangesAsync(cancellationToken);
             people.ProcessPhoto(photo.Id);
             logger.LogWarning("Re-enqueued reference photo {PhotoId}: it was still {State} after {StallTimeout}", photo.Id, photo.State, settings.StallTimeout);
+        }
+    }
+
+    /// <summary>
+    /// Hangfire hands a job whose worker died to another only after the storage's invisibility timeout (hours, so that a
+    /// long stage is never run twice): until then a stage whose job a worker had taken just before it was killed would
+    /// wait, queued, with its job "processing". A job still processing on a server silent since
+    /// <paramref name="silentSince"/> is requeued now; should its server only have been slow, the runner's stage lock
+    /// keeps the second delivery from running the stage twice.
+    /// </summary>
+    private void RequeueJobsOfDeadServers(DateTimeOffset silentSince)
+    {
+        var monitoring = jobStorage.GetMonitoringApi();
+        var live = monitoring.Servers().Where(s => s.Heartbeat > silentSince.UtcDateTime).Select(s => s.Name).ToHashSet();
+        foreach (var (jobId, job) in monitoring.ProcessingJobs(0, int.MaxValue))
+        {
+            if (job.InProcessingState && !live.Contains(job.ServerId) && jobs.ChangeState(jobId, new EnqueuedState(), ProcessingState.StateName))
+            {
+                logger.LogWarning("Requeued job {JobId} ({Method}): the worker {ServerId} processing it stopped responding", jobId, job.Job?.Method.Name, job.ServerId);
+            }
         }
     }
 
