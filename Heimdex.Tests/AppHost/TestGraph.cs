@@ -148,7 +148,6 @@ public sealed class TestGraph : IAsyncDisposable
         return pid;
     }
 
-    /// <summary>Crashes the service and waits until the AppHost has it running and healthy again, in a new process.</summary>
     /// <summary>Stops a server as the dashboard's stop button does, and waits until it is down.</summary>
     public async Task StopAsync(string resource)
     {
@@ -167,9 +166,12 @@ public sealed class TestGraph : IAsyncDisposable
 
     private IResource Resource(string name) => App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == name);
 
-    public async Task CrashAndWaitForRestartAsync(string resource)
+    /// <summary>Crashes the service and waits until the AppHost has it running and healthy again, in a new process.</summary>
+    public async Task CrashAndWaitForRestartAsync(string resource) => await WaitForRestartAsync(resource, await CrashAsync(resource));
+
+    /// <summary>Waits until the AppHost has the service, whose process <paramref name="crashed"/> died, running and healthy in a new one.</summary>
+    public async Task WaitForRestartAsync(string resource, int crashed)
     {
-        var crashed = await CrashAsync(resource);
         await WaitForAsync(resource, e => e.Snapshot.State?.Text != KnownResourceStates.Running, TimeSpan.FromMinutes(1));
         await Eventually.PollAsync(async () =>
             {
