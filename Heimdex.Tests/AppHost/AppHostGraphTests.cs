@@ -40,7 +40,9 @@ public sealed class AppHostGraphTests
             var api = new Uri(resources.GetProperty("api").GetProperty("url").GetString()!);
             Assert.Equal(api + ServiceEndpoints.Scalar.TrimStart('/'), resources.GetProperty("api").GetProperty("links").GetProperty("scalar").GetString());
             Assert.EndsWith(ServiceEndpoints.HangfireDashboard, resources.GetProperty("worker").GetProperty("links").GetProperty("hangfire").GetString());
-            Assert.Contains("All resources are healthy", host.Output);
+            // The console logger writes from a queue of its own: the announcement may follow the file by a moment.
+            await Eventually.PollAsync(() => Task.FromResult(host.Output), output => output.Contains("All resources are healthy", StringComparison.Ordinal),
+                "the announcement that all resources are healthy", seconds: 10);
             Assert.Contains(api.ToString().TrimEnd('/'), host.Output);
 
             // The data is private to this user (others may only pass through, to reach PostgreSQL's folder as its own user).
