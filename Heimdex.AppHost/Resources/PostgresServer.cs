@@ -32,8 +32,11 @@ public sealed class PostgresServerResource(string name, DataDirectory data, Para
 
     public EndpointReference Endpoint => new(this, EndpointName);
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};Username={SuperUser};Password={Password}");
+    public ReferenceExpression ConnectionStringExpression => LoginAs(SuperUser, Password);
+
+    /// <summary>Where the server listens and who logs in: what a connection string to it starts with.</summary>
+    internal ReferenceExpression LoginAs(string user, ParameterResource password) => ReferenceExpression.Create(
+        $"Host={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};Username={user};Password={password}");
 
     /// <summary>The user the server and initdb run as: none to change to unless the AppHost is root.</summary>
     internal static IEnumerable<string> DropPrivileges =>
@@ -64,7 +67,7 @@ public sealed class PostgresDatabaseResource(string name, string databaseName, P
     public PostgresServerResource Parent { get; } = server;
 
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Host={Parent.Endpoint.Property(EndpointProperty.Host)};Port={Parent.Endpoint.Property(EndpointProperty.Port)};Username={Owner};Password={OwnerPassword};Database={DatabaseName};Maximum Pool Size={MaxPoolSize.ToString(CultureInfo.InvariantCulture)}");
+        $"{Parent.LoginAs(Owner, OwnerPassword)};Database={DatabaseName};Maximum Pool Size={MaxPoolSize.ToString(CultureInfo.InvariantCulture)}");
 }
 
 public static class PostgresServerExtensions
