@@ -54,6 +54,26 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         }
     }
 
+    /// <summary>
+    /// Deletes, a thousand at a time, the objects under <paramref name="prefix"/> last changed before
+    /// <paramref name="cutoff"/> (UTC) that <paramref name="unowned"/> picks from each page of their keys; returns how
+    /// many went. The age keeps bytes whose owner is about to be saved from being taken for orphans.
+    /// </summary>
+    public async Task<int> DeleteOrphansAsync(
+        string prefix, DateTime cutoff, Func<IReadOnlyList<string>, CancellationToken, Task<IEnumerable<string>>> unowned, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        await foreach (var page in ListAsync(prefix, cancellationToken).Chunk(1000).WithCancellation(cancellationToken))
+        {
+            var old = page.Where(o => o.LastModified?.ToUniversalTime() < cutoff).Select(o => o.Key).ToList();
+            var orphans = old.Count == 0 ? [] : (await unowned(old, cancellationToken)).ToList();
+            await DeleteAsync(orphans, cancellationToken);
+            deleted += orphans.Count;
+        }
+
+        return deleted;
+    }
+
     /// <summary>Aborts a multipart upload; one that is already gone is fine.</summary>
     public async Task AbortMultipartUploadAsync(string key, string uploadId, CancellationToken cancellationToken)
     {

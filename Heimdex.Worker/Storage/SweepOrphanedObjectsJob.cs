@@ -16,8 +16,6 @@ public sealed class SweepOrphanedObjectsJob(
 {
     public const string RecurringJobId = "sweep-orphaned-objects";
 
-    private const int Batch = 1000;
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cutoff = (time.GetUtcNow() - options.Value.OrphanAfter).UtcDateTime;
@@ -28,20 +26,18 @@ public sealed class SweepOrphanedObjectsJob(
     /// <summary>Objects under <paramref name="root"/> are named <c>root/{owner id}/…</c>; those whose owner has no row go.</summary>
     private async Task SweepAsync(string root, Func<Guid[], IQueryable<Guid>> existing, DateTime cutoff, CancellationToken cancellationToken)
     {
-        await foreach (var page in store.ListAsync(root, cancellationToken).Chunk(Batch).WithCancellation(cancellationToken))
+        var removed = await store.DeleteOrphansAsync(root, cutoff, async (keys, cancellation) =>
         {
-            var owned = page
-                .Select(item => (item.Key, item.LastModified, Owner: Guid.TryParseExact(item.Key[root.Length..].Split('/')[0], "N", out var id) ? id : (Guid?)null))
+            var owned = keys
+                .Select(key => (Key: key, Owner: Guid.TryParseExact(key[root.Length..].Split('/')[0], "N", out var id) ? id : (Guid?)null))
                 .Where(item => item.Owner is not null)
                 .ToList();
-            var ids = owned.Select(item => item.Owner!.Value).Distinct().ToArray();
-            var alive = (await existing(ids).ToListAsync(cancellationToken)).ToHashSet();
-            var orphans = owned.Where(item => !alive.Contains(item.Owner!.Value) && item.LastModified?.ToUniversalTime() < cutoff).Select(item => item.Key).ToList();
-            if (orphans.Count > 0)
-            {
-                await store.DeleteAsync(orphans, cancellationToken);
-                logger.LogInformation("Removed {Count} objects under {Root} that no row owns, e.g. {Key}", orphans.Count, root, orphans[0]);
-            }
+            var alive = (await existing([.. owned.Select(item => item.Owner!.Value).Distinct()]).ToListAsync(cancellation)).ToHashSet();
+            return owned.Where(item => !alive.Contains(item.Owner!.Value)).Select(item => item.Key);
+        }, cancellationToken);
+        if (removed > 0)
+        {
+            logger.LogInformation("Removed {Count} objects under {Root} that no row owns", removed, root);
         }
     }
 }

@@ -42,12 +42,6 @@ public sealed class ExpireAbandonedUploadsJob(
             logger.LogInformation("Aborted orphaned multipart upload of {Key}", orphan.Key);
         }
 
-        await foreach (var tail in store.ListAsync("uploads/", cancellationToken))
-        {
-            if (!liveTails.Contains(tail.Key) && tail.LastModified < cutoff.UtcDateTime)
-            {
-                await store.DeleteAsync(tail.Key, cancellationToken);
-            }
-        }
+        await store.DeleteOrphansAsync("uploads/", cutoff.UtcDateTime, (tails, _) => Task.FromResult(tails.Where(tail => !liveTails.Contains(tail))), cancellationToken);
     }
 }
