@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Heimdex.Shared.Storage;
@@ -12,20 +11,13 @@ namespace Heimdex.Tests.Pipeline;
 /// </summary>
 public sealed class StallingStorageProxy : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<TcpClient> _connections = [];
-    private readonly Task _accepting;
+    private readonly LoopbackTcpServer _server;
     private Uri? _upstream;
     private int _stalled;
 
-    public StallingStorageProxy()
-    {
-        _listener.Start();
-        _accepting = AcceptAsync();
-    }
+    public StallingStorageProxy() => _server = new LoopbackTcpServer(ForwardAsync);
 
-    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+    public int Port => _server.Port;
 
     public bool Stalling { get; set; }
 
@@ -42,84 +34,50 @@ public sealed class StallingStorageProxy : IAsyncDisposable
         return (storage with { Endpoint = new Uri($"http://127.0.0.1:{Port}") }).ToString();
     }
 
-    private async Task AcceptAsync()
+    private async Task ForwardAsync(TcpClient client, CancellationToken stop)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            _ = ForwardAsync(client);
-        }
-    }
-
-    private async Task ForwardAsync(TcpClient client)
-    {
-        using var upstream = new TcpClient();
-        lock (_connections)
-        {
-            _connections.AddRange([client, upstream]);
-        }
-
+        var upstream = new TcpClient();
+        _server.Hold(upstream);
         try
         {
-            await upstream.ConnectAsync(_upstream!.Host, _upstream.Port, _stop.Token);
+            await upstream.ConnectAsync(_upstream!.Host, _upstream.Port, stop);
             var (fromClient, toUpstream) = (client.GetStream(), upstream.GetStream());
             var first = new byte[16 * 1024];
-            var read = await fromClient.ReadAsync(first, _stop.Token);
+            var read = await fromClient.ReadAsync(first, stop);
             var requestLine = Encoding.ASCII.GetString(first, 0, read).Split("\r\n")[0];
             var stall = Stalling && requestLine.StartsWith("GET ", StringComparison.Ordinal) && requestLine.Contains("/original", StringComparison.Ordinal);
-            await toUpstream.WriteAsync(first.AsMemory(0, read), _stop.Token);
-            var requests = fromClient.CopyToAsync(toUpstream, _stop.Token);
-            var answers = stall ? CopyThenStallAsync(toUpstream, fromClient) : toUpstream.CopyToAsync(fromClient, _stop.Token);
+            await toUpstream.WriteAsync(first.AsMemory(0, read), stop);
+            var requests = fromClient.CopyToAsync(toUpstream, stop);
+            var answers = stall ? CopyThenStallAsync(toUpstream, fromClient, stop) : toUpstream.CopyToAsync(fromClient, stop);
             await Task.WhenAny(requests, answers);
-        }
-        catch (Exception error) when (error is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
         }
         finally
         {
+            // One side ended (or storage could not be reached): the other learns it, as through a real proxy.
             client.Dispose();
+            upstream.Dispose();
         }
     }
 
-    private async Task CopyThenStallAsync(Stream from, Stream to)
+    private async Task CopyThenStallAsync(Stream from, Stream to, CancellationToken stop)
     {
         var buffer = new byte[64 * 1024];
         var left = StallAfterBytes;
         while (left > 0)
         {
-            var read = await from.ReadAsync(buffer.AsMemory(0, Math.Min(left, buffer.Length)), _stop.Token);
+            var read = await from.ReadAsync(buffer.AsMemory(0, Math.Min(left, buffer.Length)), stop);
             if (read == 0)
             {
                 return;
             }
 
-            await to.WriteAsync(buffer.AsMemory(0, read), _stop.Token);
+            await to.WriteAsync(buffer.AsMemory(0, read), stop);
             left -= read;
         }
 
         Interlocked.Increment(ref _stalled);
-        await Task.Delay(Timeout.Infinite, _stop.Token);
+        await Task.Delay(Timeout.Infinite, stop);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        lock (_connections)
-        {
-            _connections.ForEach(connection => connection.Dispose());
-        }
-
-        await _accepting;
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

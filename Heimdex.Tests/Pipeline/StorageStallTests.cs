@@ -14,7 +14,7 @@ public sealed class StorageStallTests
     [Fact]
     public async Task An_ffmpeg_read_from_storage_that_stalls_fails_after_the_read_timeout_and_leaves_no_ffmpeg()
     {
-        using var storage = new StallingServer(await File.ReadAllBytesAsync(TestFiles.TestVideo, TestContext.Current.CancellationToken), stallAfter: 256 * 1024);
+        await using var storage = new StallingServer(await File.ReadAllBytesAsync(TestFiles.TestVideo, TestContext.Current.CancellationToken), stallAfter: 256 * 1024);
         var ffmpeg = new FFmpeg(Options.Create(new PipelineOptions { StorageReadTimeout = TimeSpan.FromSeconds(2) }));
         var clock = Stopwatch.StartNew();
 
@@ -31,8 +31,8 @@ public sealed class StorageStallTests
     [Fact]
     public async Task Storage_that_refuses_or_answers_an_error_is_told_apart_from_a_file_that_is_not_a_video()
     {
-        using var unreadable = new StallingServer(TestFiles.NotAVideo(300_000), stallAfter: int.MaxValue);
-        using var failing = new StallingServer([], stallAfter: 0, status: "503 Service Unavailable");
+        await using var unreadable = new StallingServer(TestFiles.NotAVideo(300_000), stallAfter: int.MaxValue);
+        await using var failing = new StallingServer([], stallAfter: 0, status: "503 Service Unavailable");
         var closedPort = new TcpListener(IPAddress.Loopback, 0);
         closedPort.Start();
         var refused = $"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}/original";
@@ -52,61 +52,25 @@ public sealed class StorageStallTests
     }
 
     /// <summary>Answers every GET with the whole file's length and the status, sends the first bytes, then holds the connection silent.</summary>
-    private sealed class StallingServer : IDisposable
+    private sealed class StallingServer : IAsyncDisposable
     {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly List<TcpClient> _held = [];
+        private readonly LoopbackTcpServer _server;
         private int _requests;
 
-        public StallingServer(byte[] file, int stallAfter, string status = "200 OK")
+        public StallingServer(byte[] file, int stallAfter, string status = "200 OK") => _server = new LoopbackTcpServer(async (client, stop) =>
         {
-            _listener.Start();
-            _ = AcceptAsync(file, stallAfter, status);
-        }
+            Interlocked.Increment(ref _requests);
+            var stream = client.GetStream();
+            _ = await stream.ReadAsync(new byte[8192], stop);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: video/mp4\r\nContent-Length: {file.Length}\r\n\r\n"), stop);
+            await stream.WriteAsync(file.AsMemory(0, Math.Min(stallAfter, file.Length)), stop);
+            await stream.FlushAsync(stop);
+        });
 
-        public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/original";
+        public string Url => $"http://127.0.0.1:{_server.Port}/original";
 
         public int Requests => Volatile.Read(ref _requests);
 
-        private async Task AcceptAsync(byte[] file, int stallAfter, string status)
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                lock (_held)
-                {
-                    _held.Add(client);
-                }
-
-                Interlocked.Increment(ref _requests);
-                var stream = client.GetStream();
-                var request = new byte[8192];
-                _ = await stream.ReadAsync(request, _stop.Token);
-                var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nContent-Type: video/mp4\r\nContent-Length: {file.Length}\r\n\r\n");
-                await stream.WriteAsync(head, _stop.Token);
-                await stream.WriteAsync(file.AsMemory(0, Math.Min(stallAfter, file.Length)), _stop.Token);
-                await stream.FlushAsync(_stop.Token);
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            lock (_held)
-            {
-                _held.ForEach(client => client.Dispose());
-            }
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }
