@@ -80,6 +80,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
             ["Pipeline__HeartbeatTimeout"] = "00:00:30",
             ["Pipeline__WatchdogInterval"] = "00:00:02",
             ["Pipeline__StallTimeout"] = "00:01:30",
+            ["Search__ReconcileInterval"] = "00:00:02",
         });
         await _graph.WaitForHealthyAsync("api", "worker");
         Api = _graph.Endpoint("api");

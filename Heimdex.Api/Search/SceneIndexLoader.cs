@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Search;
 using Microsoft.EntityFrameworkCore;
+using Heimdex.Shared.Videos;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Heimdex.Api.Search;
@@ -13,8 +16,9 @@ public sealed record SearchIndexStatus(bool Loaded, long VectorsLoaded, long Vec
 
 /// <summary>
 /// Fills the vector indexes from Postgres at start, one streamed read per space, then reloads each video the worker
-/// (or a delete) announces. Until the first load is complete the API reports itself degraded and search answers 503:
-/// a search before then would silently miss scenes, while uploads and everything else already work.
+/// (or a delete) announces, and every <see cref="SearchOptions.ReconcileInterval"/> each video whose row changed since
+/// it was loaded, in case its announcement was lost. Until the first load is complete the API reports itself degraded
+/// and search answers 503: a search before then would silently miss scenes, while uploads and everything else work.
 /// </summary>
 public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
 {
@@ -29,12 +33,18 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     private readonly SceneIndexes _indexes;
     private readonly SceneReloadQueue _reloads;
     private readonly Space[] _spaces;
+    private readonly TimeSpan _reconcileInterval;
+
+    /// <summary>Each video's <see cref="Video.UpdatedAt"/> as it was when its vectors were last read.</summary>
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _loadedVersions = new();
     private volatile bool _loaded;
     private long _vectorsLoaded;
     private long _vectorsToLoad;
 
-    public SceneIndexLoader(IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, ILogger<SceneIndexLoader> logger)
+    public SceneIndexLoader(
+        IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, IOptions<SearchOptions> options, ILogger<SceneIndexLoader> logger)
     {
+        _reconcileInterval = options.Value.ReconcileInterval;
         _scopes = scopes;
         _indexes = indexes;
         _redis = redis;
@@ -86,7 +96,36 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         _loaded = true;
         _logger.LogInformation("Search indexes loaded from {Vectors} vectors in {Elapsed}: {Status}",
             _vectorsLoaded, TimeProvider.System.GetElapsedTime(started), Status);
-        await _reloads.RunAsync(stoppingToken);
+        await Task.WhenAll(_reloads.RunAsync(stoppingToken), ReconcileAsync(stoppingToken));
+    }
+
+    private async Task ReconcileAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_reconcileInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var scope = _scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                var videos = await db.Videos.AsNoTracking().Select(v => new { v.Id, v.State, v.UpdatedAt }).ToListAsync(stoppingToken);
+                var existing = videos.Select(v => v.Id).ToHashSet();
+                var stale = videos
+                    .Where(v => v.State == VideoState.Indexed && (!_loadedVersions.TryGetValue(v.Id, out var loaded) || loaded != v.UpdatedAt))
+                    .Select(v => v.Id)
+                    .Concat(_loadedVersions.Keys.Where(id => !existing.Contains(id)))
+                    .ToList();
+                stale.ForEach(_reloads.Enqueue);
+                if (stale.Count > 0)
+                {
+                    _logger.LogInformation("Reloading {Count} videos changed since this API loaded them, e.g. {VideoId}", stale.Count, stale[0]);
+                }
+            }
+            catch (Exception error) when (error is not OperationCanceledException)
+            {
+                _logger.LogWarning(error, "Comparing the search indexes with Postgres failed; trying again in {Interval}", _reconcileInterval);
+            }
+        }
     }
 
     private async Task LoadAllAsync(CancellationToken stoppingToken)
@@ -97,6 +136,9 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
             {
                 await using var scope = _scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                // Read before the vectors: a video changed meanwhile looks changed to the reconcile, and is read again.
+                var versions = await db.Videos.Where(v => v.State == VideoState.Indexed)
+                    .Select(v => new { v.Id, v.UpdatedAt }).ToListAsync(stoppingToken);
                 _vectorsLoaded = 0;
                 _vectorsToLoad = 0;
                 foreach (var space in _spaces)
@@ -111,6 +153,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
                     space.Index.ReplaceMany(videos.Select(v => (v.Value.Owner, v.Key, v.Value.Scenes.AsEnumerable())));
                 }
 
+                versions.ForEach(v => _loadedVersions[v.Id] = v.UpdatedAt);
                 return;
             }
             catch (Exception error) when (error is not OperationCanceledException)
@@ -126,6 +169,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var version = await db.Videos.Where(v => v.Id == videoId).Select(v => (DateTimeOffset?)v.UpdatedAt).FirstOrDefaultAsync(cancellationToken);
         foreach (var space in _spaces)
         {
             // A deleted video, or one without vectors of this space, has no rows: it leaves the index.
@@ -137,6 +181,15 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
             {
                 space.Index.Remove(videoId);
             }
+        }
+
+        if (version is { } loaded)
+        {
+            _loadedVersions[videoId] = loaded;
+        }
+        else
+        {
+            _loadedVersions.TryRemove(videoId, out _);
         }
     }
 

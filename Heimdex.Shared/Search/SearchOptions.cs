@@ -16,4 +16,11 @@ public sealed class SearchOptions
     public double MinSemanticSimilarity { get; set; } = DefaultMinSemanticSimilarity;
 
     public const double DefaultMinSemanticSimilarity = 0.325;
+
+    /// <summary>
+    /// How often an API compares what its vector indexes hold with Postgres, reloading videos changed or deleted since
+    /// it loaded them: the Redis message that announces a change is lost if the API's subscription drops at that moment.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

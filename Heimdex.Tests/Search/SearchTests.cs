@@ -157,6 +157,33 @@ public sealed class SearchTests(HeimdexGraph graph)
             r => Hits(r).All(h => h.GetProperty("videoId").GetGuid() != deer), "deleted video gone from search", seconds: 30);
     }
 
+    /// <summary>
+    /// An API hears of changed videos through Redis messages, lost if its subscription drops at that moment. Here the
+    /// changes come with no message at all — a video's pictures removed from Postgres, then put back, its row touched
+    /// as a reprocess would — and search follows them within the reconcile interval (2 s in this graph).
+    /// </summary>
+    [Fact]
+    public async Task Changes_whose_announcement_was_lost_reach_search_through_the_reconcile()
+    {
+        using var carol = graph.Client(await graph.CreateUserAsync("carol"));
+        var clip = await MediaFactory.ShotsAsync(shots: 2, shotSeconds: 2);
+        var id = await IndexAsync(carol, clip, "Two shots");
+        var frame = Path.Combine(Directory.CreateTempSubdirectory("heimdex-frame-").FullName, "frame.jpg");
+        Assert.Equal(0, (await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", "1", "-i", clip, "-frames:v", "1", "-y", frame)).ExitCode);
+        Assert.NotEmpty(Hits(await SearchByImageAsync(carol, frame)));
+
+        var kept = $"frames_{id:N}";
+        await graph.ExecuteSqlAsync($"CREATE TABLE \"{kept}\" AS SELECT * FROM \"SceneFrames\" WHERE \"VideoId\" = '{id}'");
+        await graph.ExecuteSqlAsync("DELETE FROM \"SceneFrames\" WHERE \"VideoId\" = $1", id);
+        await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"UpdatedAt\" = now() WHERE \"Id\" = $1", id);
+        await Eventually.PollAsync(() => SearchByImageAsync(carol, frame), r => Hits(r).Count == 0, "the removed pictures gone from search", seconds: 20);
+
+        await graph.ExecuteSqlAsync($"INSERT INTO \"SceneFrames\" SELECT * FROM \"{kept}\"");
+        await graph.ExecuteSqlAsync($"DROP TABLE \"{kept}\"");
+        await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"UpdatedAt\" = now() WHERE \"Id\" = $1", id);
+        await Eventually.PollAsync(() => SearchByImageAsync(carol, frame), r => Hits(r).Count > 0, "the restored pictures back in search", seconds: 20);
+    }
+
     [Fact]
     public async Task A_query_that_cannot_be_searched_is_refused_with_the_reason()
     {
