@@ -105,7 +105,7 @@ public static class SearchApi
             .WithDescription("`q` is matched as words (English stemming; title weighs most), as near spellings (typos) and by meaning. " +
                              "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
-                             "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor` for the next page. Each hit's " +
+                             "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor`, with the same `q` and filters, for the next page. Each hit's " +
                              "`playbackUrl` plays that scene from `playFromSeconds` to its end (a media fragment on the ranged stream): from the " +
                              "first transcript segment that says the query's words (`spoken`), else where on-screen text with them first shows, " +
                              "else the scene's start; its `snippet` is HTML whose only " +
@@ -153,10 +153,12 @@ public static class SearchApi
             errors["limit"] = ["limit is between 1 and 100"];
         }
 
+        // A cursor is an offset into one ranking: the query's and its filters', no other.
+        var ranking = string.Join('\n', query, videoId, personId, from?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), to?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         var offset = 0;
-        if (cursor is not null && !TryReadCursor(cursor, query, out offset))
+        if (cursor is not null && !TryReadCursor(cursor, ranking, out offset))
         {
-            errors["cursor"] = ["the cursor does not belong to this query; start again without it"];
+            errors["cursor"] = ["the cursor belongs to another query or other filters; start again without it"];
         }
 
         if (from >= to)
@@ -261,7 +263,7 @@ public static class SearchApi
         var hits = await HitsAsync(db, owner, words, page, cancellationToken);
         timing.Mark("hits");
         response.Headers["Server-Timing"] = timing.ToString();
-        var next = offset + limit < fused.Count ? WriteCursor(query, offset + limit) : null;
+        var next = offset + limit < fused.Count ? WriteCursor(ranking, offset + limit) : null;
         return TypedResults.Ok(new SearchResponse(query, hits, next));
     }
 
@@ -404,16 +406,16 @@ public static class SearchApi
             .OrderByDescending(hit => hit.Total).ThenBy(hit => hit.SceneId)];
     }
 
-    private static string WriteCursor(string query, int offset) =>
-        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{offset}:{QueryTag(query)}"));
+    private static string WriteCursor(string ranking, int offset) =>
+        Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{offset}:{RankingTag(ranking)}"));
 
-    private static bool TryReadCursor(string cursor, string query, out int offset)
+    private static bool TryReadCursor(string cursor, string ranking, out int offset)
     {
         offset = 0;
         try
         {
             var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor)).Split(':');
-            return parts.Length == 2 && parts[1] == QueryTag(query) && int.TryParse(parts[0], CultureInfo.InvariantCulture, out offset) && offset >= 0;
+            return parts.Length == 2 && parts[1] == RankingTag(ranking) && int.TryParse(parts[0], CultureInfo.InvariantCulture, out offset) && offset >= 0;
         }
         catch (FormatException)
         {
@@ -421,5 +423,5 @@ public static class SearchApi
         }
     }
 
-    private static string QueryTag(string query) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(query)))[..16];
+    private static string RankingTag(string ranking) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(ranking)))[..16];
 }

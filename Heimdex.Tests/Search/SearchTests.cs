@@ -110,6 +110,13 @@ public sealed class SearchTests(HeimdexGraph graph)
         // Pages follow the cursor without repeating a scene; videoId narrows to one video.
         var first = await SearchAsync(alice, "forest footage", "&limit=2");
         var second = await SearchAsync(alice, "forest footage", $"&limit=2&cursor={first.GetProperty("nextCursor").GetString()}");
+        // The cursor pages the ranking it came from: with another filter it is refused, not applied to a different list.
+        foreach (var otherFilter in (string[])[$"&videoId={cake}", "&from=2020-01-01T00:00:00Z"])
+        {
+            using var misapplied = await alice.GetAsync($"/api/search?q=forest%20footage&limit=2&cursor={first.GetProperty("nextCursor").GetString()}{otherFilter}", Cancellation);
+            Assert.Equal(HttpStatusCode.BadRequest, misapplied.StatusCode);
+        }
+
         Assert.Empty(Hits(first).Select(h => h.GetProperty("sceneId").GetGuid()).Intersect(Hits(second).Select(h => h.GetProperty("sceneId").GetGuid())));
         Assert.All(Hits(await SearchAsync(alice, "country", $"&videoId={cake}")), h => Assert.Equal(cake, h.GetProperty("videoId").GetGuid()));
 
