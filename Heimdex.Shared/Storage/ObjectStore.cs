@@ -31,7 +31,10 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         while (page.IsTruncated == true);
     }
 
-    /// <summary>Deletes the objects named, up to a thousand.</summary>
+    /// <summary>The most keys S3 deletes in one request.</summary>
+    private const int DeleteBatch = 1000;
+
+    /// <summary>Deletes the objects named, up to <see cref="DeleteBatch"/>.</summary>
     public async Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
     {
         if (keys.Count > 0)
@@ -48,7 +51,7 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
     public async Task DeletePrefixAsync(string prefix, CancellationToken cancellationToken)
     {
         // Deleting keys already listed does not disturb the listing: it continues after the last key it returned.
-        await foreach (var batch in ListAsync(prefix, cancellationToken).Chunk(1000).WithCancellation(cancellationToken))
+        await foreach (var batch in ListAsync(prefix, cancellationToken).Chunk(DeleteBatch).WithCancellation(cancellationToken))
         {
             await DeleteAsync(batch.Select(o => o.Key).ToList(), cancellationToken);
         }
@@ -63,7 +66,7 @@ public sealed class ObjectStore(IAmazonS3 s3, StorageConnection connection)
         string prefix, DateTime cutoff, Func<IReadOnlyList<string>, CancellationToken, Task<IEnumerable<string>>> unowned, CancellationToken cancellationToken)
     {
         var deleted = 0;
-        await foreach (var page in ListAsync(prefix, cancellationToken).Chunk(1000).WithCancellation(cancellationToken))
+        await foreach (var page in ListAsync(prefix, cancellationToken).Chunk(DeleteBatch).WithCancellation(cancellationToken))
         {
             var old = page.Where(o => o.LastModified?.ToUniversalTime() < cutoff).Select(o => o.Key).ToList();
             var orphans = old.Count == 0 ? [] : (await unowned(old, cancellationToken)).ToList();

@@ -144,8 +144,15 @@ public sealed class TestGraph : IAsyncDisposable
     public async Task<int> CrashAsync(string resource)
     {
         var pid = await ServicePidAsync(resource);
-        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        Kill(pid);
         return pid;
+    }
+
+    /// <summary>SIGKILLs a service's process found earlier with <see cref="ServicePidAsync"/>, for a kill timed to the moment.</summary>
+    public static void Kill(int pid)
+    {
+        using var process = System.Diagnostics.Process.GetProcessById(pid);
+        process.Kill();
     }
 
     /// <summary>Stops a server as the dashboard's stop button does, and waits until it is down.</summary>

@@ -185,6 +185,18 @@ public static class MediaFactory
         return ~crc;
     }
 
+    /// <summary>
+    /// The frame of <paramref name="video"/> at <paramref name="seconds"/> as a JPEG <paramref name="width"/> pixels wide,
+    /// at ffmpeg's JPEG quality <paramref name="quality"/> (2 is best, 31 worst).
+    /// </summary>
+    public static async Task<string> FrameAsync(string video, double seconds, int width, int quality)
+    {
+        var path = NewPath(".jpg");
+        await RunFFmpegAsync(["-ss", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", video, "-frames:v", "1",
+            "-vf", $"scale={width}:-2", "-q:v", quality.ToString(System.Globalization.CultureInfo.InvariantCulture), path]);
+        return path;
+    }
+
     /// <summary>A white JPEG reading <paramref name="text"/>: an image with no face in it.</summary>
     public static async Task<string> TextImageAsync(string text)
     {

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Heimdex.Shared.Storage;
+using Heimdex.Tests.AppHost;
 using Heimdex.Tests.Pipeline;
 using Heimdex.Tests.Uploads;
 using Npgsql;
@@ -65,10 +66,7 @@ public sealed class WorkerKillsTests(HeimdexGraph graph)
                     continue;
                 }
 
-                using (var process = System.Diagnostics.Process.GetProcessById(worker))
-                {
-                    process.Kill();
-                }
+                TestGraph.Kill(worker);
 
                 // The run the worker died in stays running until the restarted worker takes it over: proof the kill landed in the stage.
                 caught = await RunAsync(database, stage, video) == ("Running", attempt);

@@ -121,9 +121,7 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.All(Hits(await SearchAsync(alice, "country", $"&videoId={cake}")), h => Assert.Equal(cake, h.GetProperty("videoId").GetGuid()));
 
         // A frame of the deer footage, smaller and recompressed, finds its scene; bob's copy is never among alice's hits.
-        var frame = Path.Combine(Directory.CreateTempSubdirectory("heimdex-frame-").FullName, "frame.jpg");
-        Assert.Equal(0, (await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", "9.9", "-i", TestFiles.TestVideo,
-            "-frames:v", "1", "-vf", "scale=320:-2", "-q:v", "25", "-y", frame)).ExitCode);
+        var frame = await MediaFactory.FrameAsync(TestFiles.TestVideo, 9.9, width: 320, quality: 25);
         using var image = new MultipartFormDataContent { { new ByteArrayContent(await File.ReadAllBytesAsync(frame, Cancellation)), "file", "frame.jpg" } };
         var pictures = Hits(await SearchByImageAsync(alice, frame));
         Assert.Equal(deer, pictures[0].GetProperty("videoId").GetGuid());
@@ -175,8 +173,7 @@ public sealed class SearchTests(HeimdexGraph graph)
         using var carol = graph.Client(await graph.CreateUserAsync("carol"));
         var clip = await MediaFactory.ShotsAsync(shots: 2, shotSeconds: 2);
         var id = await IndexAsync(carol, clip, "Two shots");
-        var frame = Path.Combine(Directory.CreateTempSubdirectory("heimdex-frame-").FullName, "frame.jpg");
-        Assert.Equal(0, (await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", "1", "-i", clip, "-frames:v", "1", "-y", frame)).ExitCode);
+        var frame = await MediaFactory.FrameAsync(clip, 1, width: 640, quality: 2);
         Assert.NotEmpty(Hits(await SearchByImageAsync(carol, frame)));
 
         var kept = $"frames_{id:N}";

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Numerics.Tensors;
 using Heimdex.Shared.Search;
+using Heimdex.Tests.Pipeline;
 
 namespace Heimdex.Tests.Search;
 
@@ -9,11 +9,7 @@ public sealed class VisualDescriptorTests
     /// <summary>The descriptor of testvideo's frame at <paramref name="seconds"/>, scaled and JPEG-compressed by ffmpeg.</summary>
     private static async Task<float[]> FrameAsync(double seconds, int width, int quality)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("heimdex-frames-").FullName, "frame.jpg");
-        var (exitCode, output) = await TestFiles.RunAsync("ffmpeg", Path.GetTempPath(), "-v", "error", "-ss", seconds.ToString(CultureInfo.InvariantCulture),
-            "-i", TestFiles.TestVideo, "-frames:v", "1", "-vf", $"scale={width}:-2", "-q:v", quality.ToString(CultureInfo.InvariantCulture), "-y", path);
-        Assert.True(exitCode == 0, output);
-        using var data = SkiaSharp.SKData.Create(path);
+        using var data = SkiaSharp.SKData.Create(await MediaFactory.FrameAsync(TestFiles.TestVideo, seconds, width, quality));
         return VisualDescriptor.Compute(data);
     }
 
