@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Heimdex.Search;
+using Heimdex.Search.Indexes;
 using Heimdex.Api.People;
-using Heimdex.Api.Search;
-using Heimdex.Shared.Search;
 using Heimdex.Api.Uploads;
 using Heimdex.Api.Users;
 using Heimdex.Api.Videos;

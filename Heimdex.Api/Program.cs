@@ -8,13 +8,13 @@ using Heimdex.Api.Videos;
 using Heimdex.Api.Web;
 using Heimdex.Shared.Uploads;
 using Heimdex.Conventions;
+using Heimdex.Search;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
 using Heimdex.Shared.People;
-using Heimdex.Shared.Search;
 using Heimdex.Shared.Users;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -48,11 +48,7 @@ builder.Services
     .AddLoadedModel(services => SentenceEncoder.Load(services.GetRequiredService<IOptions<ModelOptions>>().Value))
     .AddLoadedModel(services => new FaceAnalyzer(services.GetRequiredService<IOptions<ModelOptions>>().Value));
 builder.Services.AddOptions<PeopleOptions>().BindConfiguration(PeopleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-builder.Services.AddSingleton<SceneIndexes>();
-builder.Services.AddSingleton<SceneIndexLoader>();
-builder.Services.AddHostedService(services => services.GetRequiredService<SceneIndexLoader>());
-builder.Services.AddHealthChecks().AddCheck<SceneIndexLoader>("search-index");
+builder.AddSceneSearch();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodyLimits.DefaultBytes);
 
 var app = builder.Build();

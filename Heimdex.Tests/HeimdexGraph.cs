@@ -39,6 +39,8 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public JobStorage Jobs { get; private set; } = null!;
 
+    public string RedisConnectionString { get; private set; } = "";
+
     public Uri Api { get; private set; } = null!;
 
     public Uri HangfireDashboard => new(Graph.Endpoint("worker"), ServiceEndpoints.HangfireDashboard);
@@ -89,7 +91,8 @@ public sealed class HeimdexGraph : IAsyncLifetime
         AdminKey = await _graph.AdminKeyAsync();
         AliceKey = await CreateUserAsync("alice");
         BobKey = await CreateUserAsync("bob");
-        _redis = await ConnectionMultiplexer.ConnectAsync(await _graph.ConnectionStringAsync(ConnectionNames.Redis));
+        RedisConnectionString = await _graph.ConnectionStringAsync(ConnectionNames.Redis);
+        _redis = await ConnectionMultiplexer.ConnectAsync(RedisConnectionString);
         Jobs = new RedisStorage(_redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix });
     }
 

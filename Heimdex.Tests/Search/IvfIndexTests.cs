@@ -1,5 +1,5 @@
 using System.Numerics.Tensors;
-using Heimdex.Shared.Search;
+using Heimdex.Search.Indexes;
 
 namespace Heimdex.Tests.Search;
 

@@ -1,4 +1,4 @@
-using Heimdex.Shared.Search;
+using Heimdex.Search.Indexes;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Heimdex.Tests.Search;

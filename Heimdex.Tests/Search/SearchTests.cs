@@ -1,7 +1,7 @@
 using System.Net;
-using Heimdex.Shared.Search;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Heimdex.Search;
 using Heimdex.Tests.Pipeline;
 using Heimdex.Tests.Uploads;
 
@@ -60,7 +60,7 @@ public sealed class SearchTests(HeimdexGraph graph)
         Assert.Equal(JsonValueKind.Number, top.GetProperty("score").GetProperty("lexical").ValueKind);
         Assert.Contains("country", top.GetProperty("score").GetProperty("matchedWords").EnumerateArray().Select(w => w.GetString()));
         Assert.Contains("<mark>", top.GetProperty("snippet").GetString());
-        Assert.DoesNotContain(Heimdex.Api.Search.Snippets.StartSelector, top.GetProperty("snippet").GetString());
+        Assert.DoesNotContain(Snippets.StartSelector, top.GetProperty("snippet").GetString());
         // It plays from the segment that says the words, not from the scene's start, to the scene's end.
         var spoken = top.GetProperty("spoken");
         Assert.Contains("country", spoken.GetProperty("text").GetString());

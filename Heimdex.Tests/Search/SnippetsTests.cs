@@ -1,4 +1,4 @@
-using Heimdex.Api.Search;
+using Heimdex.Search;
 
 namespace Heimdex.Tests.Search;
 

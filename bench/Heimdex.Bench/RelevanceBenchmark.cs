@@ -1,7 +1,7 @@
 using System.Globalization;
+using Heimdex.Search;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
-using Heimdex.Shared.Search;
 
 namespace Heimdex.Bench;
 

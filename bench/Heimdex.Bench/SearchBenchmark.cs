@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Heimdex.Search.Indexes;
 using Heimdex.Conventions;
 using Heimdex.Shared;
 using Heimdex.Shared.Data;

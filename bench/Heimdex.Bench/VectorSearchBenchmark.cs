@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using Heimdex.Search.Indexes;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
-using Heimdex.Shared.Search;
 
 namespace Heimdex.Bench;
 

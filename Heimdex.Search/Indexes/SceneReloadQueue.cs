@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// The videos whose vectors an API process must reload, reloaded one at a time: a burst of announcements (a library

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>What an index holds now: vectors, owners, owners answered through an IVF build, builds running and builds done since start.</summary>
 public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted);

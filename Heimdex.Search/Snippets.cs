@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Heimdex.Api.Search;
+namespace Heimdex.Search;
 
 /// <summary>
 /// A hit's snippet as HTML whose only elements are <c>&lt;mark&gt;</c> around the matched words: Postgres marks them

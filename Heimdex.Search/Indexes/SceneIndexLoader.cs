@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Search;
@@ -8,7 +11,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Heimdex.Api.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>What the API's vector indexes hold and whether they are complete, for operators and benchmarks.</summary>
 public sealed record SearchIndexStatus(bool Loaded, long VectorsLoaded, long VectorsToLoad, int PendingReloads,

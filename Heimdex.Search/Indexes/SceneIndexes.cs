@@ -1,4 +1,4 @@
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// The in-memory vector indexes search uses: scene sentence embeddings, visual descriptors of sampled frames and

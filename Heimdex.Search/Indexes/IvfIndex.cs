@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// An inverted-file index over unit vectors: k-means (spherical, trained on a sample) splits the vectors into lists;

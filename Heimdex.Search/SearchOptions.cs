@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search;
 
 /// <summary>How text search decides what is a match (configuration section <c>Search</c>).</summary>
 public sealed class SearchOptions

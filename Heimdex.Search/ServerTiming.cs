@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Heimdex.Shared.Telemetry;
 
-namespace Heimdex.Api.Search;
+namespace Heimdex.Search;
 
 /// <summary>
 /// Milliseconds spent in each consecutive part of a search, as a <c>Server-Timing</c> header value (name;dur=ms, …)

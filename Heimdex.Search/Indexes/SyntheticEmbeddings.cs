@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace Heimdex.Shared.Search;
+namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// Unit vectors shaped like a library's scene embeddings — topics (random centres) with scenes scattered around

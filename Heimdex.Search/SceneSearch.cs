@@ -1,0 +1,273 @@
+using System.Globalization;
+using Heimdex.Search.Indexes;
+using Heimdex.Shared.Data;
+using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Faces;
+using Heimdex.Shared.Images;
+using Heimdex.Shared.Models;
+using Heimdex.Shared.People;
+using Heimdex.Shared.Search;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+
+namespace Heimdex.Search;
+
+/// <summary>Search was asked before the vector indexes finished loading: it would silently miss scenes.</summary>
+public sealed class SearchNotReadyException(string progress) : Exception($"Search is not available yet: {progress}.");
+
+/// <summary>
+/// Scene search, for the API's endpoints, the tests and the benchmarks. Text: Postgres full-text (weighted, English
+/// stemming), the same for query words the library lacks corrected to the owner's nearest words (trigram similarity:
+/// typos), and the query's sentence embedding against the scenes', fused by reciprocal rank. Image: the visual
+/// descriptor of the picture against sampled frames, and the faces in it against faces in scenes. Only the owner's
+/// scenes are ever ranked.
+/// </summary>
+public sealed class SceneSearch(
+    HeimdexDbContext db, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
+    IOptions<SearchOptions> options, IOptions<PeopleOptions> people)
+{
+    public const int MaxLimit = 100;
+    public const int MaxQueryLength = 500;
+
+    /// <summary>Visual descriptors this alike are the same or a near-duplicate picture (re-encoded, resized, re-coloured).</summary>
+    public const float MinVisualSimilarity = 0.85f;
+
+    private const int CandidatesPerRanking = 200;
+
+    /// <summary>With a person or date filter the vector candidates are filtered afterwards, so more are drawn.</summary>
+    private const int FilteredSemanticCandidates = 5 * CandidatesPerRanking;
+
+    /// <summary>How many of the owner's words, nearest first, stand in for a query word the library lacks.</summary>
+    private const int CorrectionsPerWord = 3;
+
+    /// <summary>At most this many scenes with only some of the query's words are ranked (see the search statement).</summary>
+    private const int MatchesRanked = 5000;
+
+    private const string HeadlineOptions =
+        $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
+
+    /// <summary>A candidate of one ranking (0 words, 1 near spellings, 2 meaning) within the search's scope.</summary>
+    private sealed record Candidate(int Ranking, Guid SceneId, double Value);
+
+    /// <summary>
+    /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them), the words typed,
+    /// and each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
+    /// <see cref="CorrectedTo"/>[i]).
+    /// </summary>
+    private sealed record QueryWords(string AnyWord, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
+    {
+        public static readonly QueryWords None = new("", [], [], []);
+    }
+
+    private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
+        string[] MatchedWords, string[] CorrectedWords, double? SpokenStart, double? SpokenEnd, string? SpokenText, double? ShownStart);
+
+    /// <summary>What is wrong with <paramref name="query"/> for <paramref name="owner"/>, per parameter; empty when it can be searched.</summary>
+    public async Task<Dictionary<string, string[]>> ValidateAsync(Guid owner, SceneQuery query, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (query.Text.Length is 0 or > MaxQueryLength || query.Text != query.Text.Trim())
+        {
+            errors["q"] = [$"a query of 1 to {MaxQueryLength} characters is required"];
+        }
+
+        if (query.Limit is < 1 or > MaxLimit)
+        {
+            errors["limit"] = [$"limit is between 1 and {MaxLimit}"];
+        }
+
+        if (!SearchCursor.TryRead(query, out _))
+        {
+            errors["cursor"] = ["the cursor belongs to another query or other filters; start again without it"];
+        }
+
+        if (query.From >= query.To)
+        {
+            errors["to"] = ["to is after from"];
+        }
+
+        if (query.VideoId is { } videoId && !await db.Videos.AnyAsync(v => v.Id == videoId && v.OwnerId == owner, cancellationToken))
+        {
+            errors["videoId"] = ["you have no video with this id"];
+        }
+
+        if (query.PersonId is { } personId && !await db.People.AnyAsync(p => p.Id == personId && p.OwnerId == owner, cancellationToken))
+        {
+            errors["personId"] = ["you have no person with this id"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>A page of the owner's scenes that match a query <see cref="ValidateAsync"/> accepted, each part's time marked on <paramref name="timing"/>.</summary>
+    /// <exception cref="SearchNotReadyException">The vector indexes are still loading.</exception>
+    public async Task<SearchResponse> SearchAsync(Guid owner, SceneQuery query, ServerTiming timing, CancellationToken cancellationToken)
+    {
+        if (!SearchCursor.TryRead(query, out var offset))
+        {
+            throw new ArgumentException("The cursor belongs to another query or other filters.", nameof(query));
+        }
+
+        EnsureLoaded();
+        var (text, videoId, personId, from, to) = (query.Text, query.VideoId, query.PersonId, query.From, query.To);
+        var embedding = encoder.Value.Embed(text);
+        timing.Mark("embed");
+        var nearest = indexes.Text.Search(owner, embedding, query.Filtered ? FilteredSemanticCandidates : CandidatesPerRanking, videoId);
+        timing.Mark("vectors");
+        var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
+
+        // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
+        var words = (await db.Database.SqlQuery<QueryWords>($"""
+            WITH typed AS (
+                SELECT DISTINCT word FROM regexp_split_to_table(lower({text}), {SceneDocuments.WordPattern}) AS word
+                WHERE length(word) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
+                  AND plainto_tsquery('english', word)::text <> ''),
+            corrections AS (
+                SELECT typed.word AS typed, near."Word" AS word
+                FROM typed CROSS JOIN LATERAL (
+                    SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
+                    ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
+                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
+            SELECT replace(websearch_to_tsquery('english', {text})::text, ' & ', ' | ') AS "AnyWord",
+                   ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
+                   ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
+                   ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
+            """).ToListAsync(cancellationToken)).Single();
+
+        // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on its
+        // index), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
+        // words the library lacks (typos), and the vector index's nearest scenes checked against the scope. Scenes
+        // with every word are ranked first-hand; of scenes with only some words at most MatchesRanked are ranked, so a
+        // query of common words costs the same in a library of a million scenes. Without words to correct, "corrected"
+        // has no row and its branch reads no scene.
+        var candidates = await db.Database.SqlQuery<Candidate>($"""
+            WITH scope AS NOT MATERIALIZED (
+                SELECT s."Id", s."Document" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
+                WHERE v."OwnerId" = {owner}
+                  AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
+                  AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
+                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})),
+            words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any),
+            corrected AS (
+                SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
+                HAVING count(*) > 0)
+            (SELECT 0 AS "Ranking", m."Id" AS "SceneId", ts_rank_cd(m."Document", words.any)::float8 AS "Value"
+             FROM words CROSS JOIN LATERAL (
+                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.every LIMIT {MatchesRanked})
+                 UNION ALL
+                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.any AND NOT "Document" @@ words.every LIMIT {MatchesRanked})) m
+             ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+            UNION ALL
+            (SELECT 1, m."Id", ts_rank_cd(m."Document", corrected.query)::float8
+             FROM corrected CROSS JOIN LATERAL (
+                 SELECT "Id", "Document" FROM scope WHERE "Document" @@ corrected.query LIMIT {MatchesRanked}) m
+             ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
+            UNION ALL
+            SELECT 2, "Id", 0 FROM scope WHERE "Id" = ANY({nearestIds})
+            """).ToListAsync(cancellationToken);
+        timing.Mark("rank");
+
+        List<Ranked> RankedBy(int ranking) =>
+            [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
+        var inScope = candidates.Where(c => c.Ranking == 2).Select(c => c.SceneId).ToHashSet();
+        // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
+        var similarity = nearest.GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => (double)scene.Max(hit => hit.Similarity));
+        var semantic = nearest.Where(hit => inScope.Contains(hit.SceneId) && hit.Similarity >= options.Value.MinSemanticSimilarity)
+            .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
+        var fused = RankFusion.Fuse(RankedBy(0), RankedBy(1), semantic)
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
+            {
+                Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
+            })).ToList();
+        var page = fused.Skip(offset).Take(query.Limit).ToList();
+        var hits = await HitsAsync(owner, words, page, cancellationToken);
+        timing.Mark("hits");
+        var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
+        return new SearchResponse(text, hits, next);
+    }
+
+    /// <summary>
+    /// The owner's scenes with a sampled frame that looks like the image (visual descriptor cosine at or above
+    /// <see cref="MinVisualSimilarity"/>) and scenes showing a face of the image (face cosine at or above the people
+    /// match threshold), fused by reciprocal rank.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The image cannot be decoded.</exception>
+    /// <exception cref="ImageTooLargeException">The image has more pixels than are decoded.</exception>
+    /// <exception cref="SearchNotReadyException">The vector indexes are still loading.</exception>
+    public async Task<ImageSearchResponse> SearchByImageAsync(Guid owner, Stream content, string fileName, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxLimit);
+        float[] descriptor;
+        IReadOnlyList<AnalyzedFace> found;
+        using (var image = SKData.Create(content))
+        {
+            descriptor = VisualDescriptor.Compute(image);
+            found = faces.Value.Analyze(image);
+        }
+
+        EnsureLoaded();
+        var match = people.Value;
+        var recognisable = found.Where(face => Math.Min(face.Detection.Width, face.Detection.Height) >= match.MinFaceSize && face.Sharpness >= match.MinSharpness).ToList();
+        var visual = RankFusion.BestPerScene(indexes.Visual.Search(owner, descriptor, limit * 8), MinVisualSimilarity);
+        var byFace = RankFusion.BestPerScene(
+            recognisable.SelectMany(face => indexes.Faces.Search(owner, face.Embedding, CandidatesPerRanking)), match.MatchThreshold);
+        var (visualSimilarity, faceSimilarity) = (visual.ToDictionary(r => r.SceneId, r => r.Value), byFace.ToDictionary(r => r.SceneId, r => r.Value));
+        var page = RankFusion.Fuse(visual, byFace).Take(limit)
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, null, null, null,
+                visualSimilarity.TryGetValue(hit.SceneId, out var v) ? v : null, faceSimilarity.TryGetValue(hit.SceneId, out var f) ? f : null)))
+            .ToList();
+        return new ImageSearchResponse(fileName, recognisable.Count, await HitsAsync(owner, QueryWords.None, page, cancellationToken));
+    }
+
+    private void EnsureLoaded()
+    {
+        if (!loader.Loaded)
+        {
+            throw new SearchNotReadyException(loader.Progress);
+        }
+    }
+
+    /// <summary>
+    /// A page of scored scenes as hits: video, times, snippet (the query's words marked), the typed words each scene
+    /// holds and the corrections of typed words it holds, thumbnail and playback URLs.
+    /// </summary>
+    private async Task<List<SearchHit>> HitsAsync(Guid owner, QueryWords words, List<(Guid SceneId, SearchScore Score)> page, CancellationToken cancellationToken)
+    {
+        var pageIds = page.Select(p => p.SceneId).ToArray();
+        var details = (await db.Database.SqlQuery<Detail>($"""
+            SELECT s."Id" AS "SceneId", s."VideoId", v."Title", s."Index" AS "SceneIndex", s."StartSeconds", s."EndSeconds", s."ThumbnailKey",
+                   coalesce(nullif(ts_headline('english', coalesce(s."SearchText", ''), to_tsquery('english', {words.AnyWord}),
+                       {HeadlineOptions}), ''), v."Title") AS "Snippet",
+                   ARRAY(SELECT word FROM unnest({words.Typed}) AS word WHERE s."Document" @@ plainto_tsquery('english', word) ORDER BY word) AS "MatchedWords",
+                   ARRAY(SELECT c.typed || ' → ' || c.word FROM unnest({words.CorrectedFrom}, {words.CorrectedTo}) AS c(typed, word)
+                         WHERE s."Document" @@ plainto_tsquery('english', c.word) ORDER BY 1) AS "CorrectedWords",
+                   spoken."StartSeconds" AS "SpokenStart", spoken."EndSeconds" AS "SpokenEnd", spoken."Text" AS "SpokenText",
+                   shown."StartSeconds" AS "ShownStart"
+            FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
+            LEFT JOIN LATERAL (
+                SELECT t."StartSeconds", t."EndSeconds", t."Text" FROM "TranscriptSegments" t
+                WHERE t."VideoId" = s."VideoId" AND t."EndSeconds" > s."StartSeconds" AND t."StartSeconds" < s."EndSeconds"
+                  AND to_tsvector('english', t."Text") @@ to_tsquery('english', {words.AnyWord})
+                ORDER BY t."StartSeconds" LIMIT 1) spoken ON true
+            LEFT JOIN LATERAL (
+                SELECT greatest(o."StartSeconds", s."StartSeconds") AS "StartSeconds" FROM "OnScreenTexts" o
+                WHERE o."VideoId" = s."VideoId" AND o."EndSeconds" > s."StartSeconds" AND o."StartSeconds" < s."EndSeconds"
+                  AND to_tsvector('english', o."Text") @@ to_tsquery('english', {words.AnyWord})
+                ORDER BY o."StartSeconds" LIMIT 1) shown ON true
+            WHERE s."Id" = ANY({pageIds}) AND v."OwnerId" = {owner}
+            """).ToListAsync(cancellationToken)).ToDictionary(d => d.SceneId);
+        return [.. page.Where(p => details.ContainsKey(p.SceneId)).Select(p =>
+        {
+            var d = details[p.SceneId];
+            var spoken = d is { SpokenStart: { } start, SpokenEnd: { } end, SpokenText: { } text } ? new SpokenMatch(start, end, text) : null;
+            var playFrom = Math.Clamp(spoken?.StartSeconds ?? d.ShownStart ?? d.StartSeconds, d.StartSeconds, d.EndSeconds);
+            var fragment = string.Create(CultureInfo.InvariantCulture, $"#t={playFrom:0.###},{d.EndSeconds:0.###}");
+            var score = ReferenceEquals(words, QueryWords.None) ? p.Score : p.Score with { MatchedWords = d.MatchedWords, CorrectedWords = d.CorrectedWords };
+            return new SearchHit(d.VideoId, d.Title, d.SceneId, d.SceneIndex, d.StartSeconds, d.EndSeconds, score, Snippets.Html(d.Snippet),
+                d.ThumbnailKey is null ? null : $"/api/videos/{d.VideoId}/scenes/{d.SceneIndex}/thumbnail",
+                $"/api/videos/{d.VideoId}/stream{fragment}", playFrom, spoken);
+        })];
+    }
+}
