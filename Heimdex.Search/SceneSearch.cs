@@ -135,19 +135,21 @@ public sealed class SceneSearch(
                    ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
 
-        // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on its
-        // index), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
+        // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on the
+        // index that starts with the owner), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
         // words the library lacks (typos), and the vector index's nearest scenes checked against the scope. Scenes
         // with every word are ranked first-hand; of scenes with only some words at most MatchesRanked are ranked, so a
         // query of common words costs the same in a library of a million scenes. Without words to correct, "corrected"
         // has no row and its branch reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH scope AS NOT MATERIALIZED (
-                SELECT s."Id", s."Document" FROM "Scenes" s JOIN "Videos" v ON v."Id" = s."VideoId"
-                WHERE v."OwnerId" = {owner}
+                SELECT s."Id", s."Document" FROM "Scenes" s
+                WHERE s."OwnerId" = {owner}
                   AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-                  AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})),
+                  AND (({from}::timestamptz IS NULL AND {to}::timestamptz IS NULL) OR EXISTS (
+                      SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
+                        AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
             words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any),
             corrected AS (
                 SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word

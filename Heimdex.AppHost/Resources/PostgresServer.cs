@@ -101,7 +101,8 @@ public static class PostgresServerExtensions
                 foreach (var argument in (string[])[
                              .. PostgresServerResource.DropPrivileges, "--", SystemPackages.Resolve(SystemRequirement.Postgres),
                              "-D", server.DataPath, "-p", $"{port}", "-h", "127.0.0.1", "-c", "unix_socket_directories=",
-                             "-c", $"max_connections={PostgresServerResource.MaxConnections}"])
+                             "-c", $"max_connections={PostgresServerResource.MaxConnections}",
+                             .. PostgresTuning.Arguments(PostgresTuning.MachineBytes)])
                 {
                     context.Args.Add(argument);
                 }

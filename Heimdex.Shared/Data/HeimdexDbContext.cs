@@ -66,10 +66,13 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
             stage.Property(s => s.Stage).HasMaxLength(64);
         });
         model.HasPostgresExtension("pg_trgm");
+        // A GIN index may start with the owner's uuid: one index lookup finds an owner's scenes with the query's words.
+        model.HasPostgresExtension("btree_gin");
         model.Entity<Scene>(scene =>
         {
             scene.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
-            scene.HasIndex(s => s.Document).HasMethod("gin");
+            scene.HasIndex(s => new { s.OwnerId, s.Document }).HasMethod("gin");
+            scene.HasOne<User>().WithMany().HasForeignKey(s => s.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<SearchWord>(word =>
         {

@@ -131,6 +131,9 @@ public sealed class Scene
 
     public Guid VideoId { get; init; }
 
+    /// <summary>The video's owner, kept on the scene so text search reads one owner's scenes from an index that starts with it.</summary>
+    public required Guid OwnerId { get; init; }
+
     public int Index { get; init; }
 
     public double StartSeconds { get; init; }

@@ -123,7 +123,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
         var user = new User { Name = $"direct-search-{Guid.NewGuid():N}" };
         var video = new Video { OwnerId = user.Id, Title = title, OriginalFileName = "kitchen.mp4", ContentType = "video/mp4", DurationSeconds = texts.Length * 10 };
         video.Resume(new HashSet<string>(), DateTimeOffset.UtcNow); // no stages left to run: indexed
-        var scenes = texts.Select((text, i) => new Scene { VideoId = video.Id, Index = i, StartSeconds = i * 10, EndSeconds = i * 10 + 10, SearchText = text }).ToList();
+        var scenes = texts.Select((text, i) => new Scene { VideoId = video.Id, OwnerId = video.OwnerId, Index = i, StartSeconds = i * 10, EndSeconds = i * 10 + 10, SearchText = text }).ToList();
         db.AddRange(user, video);
         db.Scenes.AddRange(scenes);
         db.SceneEmbeddings.AddRange(scenes.Select(scene =>

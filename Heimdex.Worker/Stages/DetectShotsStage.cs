@@ -62,6 +62,7 @@ public sealed class DetectShotsStage(FFmpeg ffmpeg, IOptions<PipelineOptions> op
             .Select((shot, index) => new Scene
             {
                 VideoId = video.Id,
+                OwnerId = video.OwnerId,
                 Index = index,
                 StartFrame = shot.start,
                 EndFrame = shot.end - 1,

@@ -121,7 +121,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
             ids[v] = video.Id;
             for (var i = 0; i < ScenesPerVideo; i++)
             {
-                var scene = new Scene { VideoId = video.Id, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(WordsPerScene) };
+                var scene = new Scene { VideoId = video.Id, OwnerId = video.OwnerId, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(WordsPerScene) };
                 vectors.MoveNext();
                 db.Scenes.Add(scene);
                 db.SceneEmbeddings.Add(new SceneEmbedding { SceneId = scene.Id, VideoId = video.Id, Space = SentenceEncoder.Space, Vector = vectors.Current });

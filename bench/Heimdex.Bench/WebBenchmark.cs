@@ -138,7 +138,7 @@ public sealed class WebBenchmark(string dataDirectory, int videoCount, string ch
             ids.Add(video.Id);
             for (var i = 0; i < ScenesPerVideo; i++)
             {
-                db.Scenes.Add(new Scene { VideoId = video.Id, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(40) });
+                db.Scenes.Add(new Scene { VideoId = video.Id, OwnerId = video.OwnerId, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(40) });
             }
         }
 

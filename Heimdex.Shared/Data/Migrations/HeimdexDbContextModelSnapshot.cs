@@ -22,6 +22,7 @@ namespace Heimdex.Shared.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "btree_gin");
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
@@ -392,6 +393,9 @@ namespace Heimdex.Shared.Data.Migrations
                     b.Property<string>("KeyframeKey")
                         .HasColumnType("text");
 
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("SearchText")
                         .HasColumnType("text");
 
@@ -409,9 +413,9 @@ namespace Heimdex.Shared.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Document");
+                    b.HasIndex("OwnerId", "Document");
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Document"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("OwnerId", "Document"), "gin");
 
                     b.HasIndex("VideoId", "Index")
                         .IsUnique();
@@ -697,6 +701,12 @@ namespace Heimdex.Shared.Data.Migrations
 
             modelBuilder.Entity("Heimdex.Shared.Videos.Scene", b =>
                 {
+                    b.HasOne("Heimdex.Shared.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("Heimdex.Shared.Videos.Video", null)
                         .WithMany("Scenes")
                         .HasForeignKey("VideoId")
