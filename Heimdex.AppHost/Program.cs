@@ -39,6 +39,8 @@ try
         .WithReference(storage).WaitFor(storage);
 
     Service(builder.AddProject<Projects.Heimdex_Api>("api"), options.ApiPort)
+        // The API's HNSW builds, read again after a restart instead of built again.
+        .WithEnvironment("Search__SnapshotDirectory", Path.Combine(data.Path, "api-search-snapshots"))
         .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
         .WithLink("scalar", ServiceEndpoints.Scalar)
         .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.TusClient);

@@ -23,4 +23,10 @@ public sealed class SearchOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// Where this API saves its HNSW builds (one folder per replica; none: they are not saved). A restarted API reads
+    /// an owner's saved build instead of building it again, which takes minutes for a library of a million scenes.
+    /// </summary>
+    public string? SnapshotDirectory { get; set; }
 }

@@ -35,7 +35,7 @@ public static class SearchApi
             .WithName("SearchIndexStatus")
             .WithSummary("What the search indexes hold (administrators)")
             .WithDescription("Whether the API's in-memory vector indexes finished loading, reloads still pending, and per space " +
-                             "(text, visual, faces) the vectors held, owners, owners answered through an IVF index and builds running.")
+                             "(text, visual, faces) the vectors held, owners, owners answered through an HNSW index, builds running, done and read from snapshots, and the last problem building or saving one.")
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         search.MapPost("image", SearchByImageAsync).WithBodyLimit(MaxImageBytes + RequestBodyLimits.FormOverheadBytes)
             .WithName("SearchScenesByImage")

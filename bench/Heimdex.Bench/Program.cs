@@ -27,7 +27,7 @@ const string Usage = """
               own BERT it replaced, the published similarities each reproduces and how alike their vectors are
     relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
               the floor chosen on the tuning seeds and both it and the configured one on held-out seeds
-    vectors   the vector index at 100k and 1M synthetic scenes: exact vs IVF latency, recall@10, build time, memory
+    vectors   the vector index at 100k and 1M synthetic scenes: exact vs HNSW latency, recall@10, build time, memory
     search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
               of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
     web       each page of the web app in Chromium on a library of that many videos: p50/p95 until its scripts ran and

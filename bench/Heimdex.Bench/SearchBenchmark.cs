@@ -68,7 +68,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
                 var status = await WaitForIndexAsync(admin, vectorsBefore + added);
                 var loaded = clock.Elapsed;
                 var perScene = (graph.ApiResidentMiB() - residentBefore) * 1024 * 1024 / added;
-                Console.WriteLine($"{size,9} library: written in {written.TotalSeconds:0} s; loaded by the API (and IVF built: {status.Text.ApproximateOwners > 0}) " +
+                Console.WriteLine($"{size,9} library: written in {written.TotalSeconds:0} s; loaded by the API (and HNSW built: {status.Text.ApproximateOwners > 0}) " +
                                   $"{(loaded - written).TotalSeconds:0} s later; API resident memory +{perScene:0} bytes per added scene");
                 await MeasureAsync(client, size, "words", () => $"{text.SearchWord()} {text.SearchWord()} {text.SearchWord()}");
                 await MeasureAsync(client, size, "typo", () => text.Misspelled(text.SearchWord()));
@@ -133,7 +133,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
         return ids;
     }
 
-    /// <summary>Waits until the API holds the expected vectors, has no reload pending and no IVF build running.</summary>
+    /// <summary>Waits until the API holds the expected vectors, has no reload pending and no HNSW build running.</summary>
     private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, int vectors) =>
         await WaitForStatusAsync(admin, status => status.PendingReloads == 0 && status.Text.Vectors >= vectors && status.Text.BuildsRunning == 0);
 
@@ -160,7 +160,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
 
     /// <summary>
     /// Kills the API (the AppHost starts it again, as after a crash) and times until search answers again — process
-    /// start and the indexes loaded from Postgres — and until the library's IVF index is built again.
+    /// start and the indexes loaded from Postgres — and until the library's HNSW index is built again.
     /// </summary>
     private async Task<RunningGraph> RestartApiAsync(RunningGraph graph, HttpClient admin, int vectors, int size)
     {
@@ -171,7 +171,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
         var answering = clock.Elapsed;
         await WaitForIndexAsync(admin, vectors);
         Console.WriteLine($"{size,9} API restarted: search answers after {answering.TotalSeconds:0.0} s ({status.VectorsLoaded} vectors loaded), " +
-                          $"IVF built after {clock.Elapsed.TotalSeconds:0.0} s");
+                          $"HNSW built after {clock.Elapsed.TotalSeconds:0.0} s");
         return restarted;
     }
 

@@ -9,7 +9,7 @@ namespace Heimdex.Bench;
 /// <summary>
 /// The semantic part of search at library sizes no test reaches: synthetic 384-d scene embeddings (topics with
 /// scenes scattered around them) for one owner. Printed per size: index build time, memory per vector, p50/p95 of
-/// the exact SIMD scan and of the IVF index, recall@10 of IVF against exact, and the query-embedding step.
+/// the exact SIMD scan and of the HNSW index (8-bit vectors, candidates re-ranked exactly), recall@10 of HNSW against exact, and the query-embedding step.
 /// </summary>
 public sealed class VectorSearchBenchmark(int[] sizes)
 {
@@ -52,7 +52,7 @@ public sealed class VectorSearchBenchmark(int[] sizes)
             var recall = 0.0;
             var approximateTimes = queries.Select((q, i) => Latency.Time(() => recall += approximate.Search(owner, q, 10).Count(h => exactHits[i].Contains(h.SceneId)) / 10.0)).ToList();
             Report($"{size,9} exact scan", exactTimes, $"{stored / (double)size:0} bytes per vector held");
-            Report($"{size,9} IVF", approximateTimes, $"recall@10 {recall / queries.Length:0.000}; build {build:0.0} s (all vectors, one owner)");
+            Report($"{size,9} HNSW", approximateTimes, $"recall@10 {recall / queries.Length:0.000}; build {build:0.0} s (all vectors, one owner)");
             vectors = null;
         }
 

@@ -1,0 +1,79 @@
+using Cloud.Unum.USearch;
+
+namespace Heimdex.Search.Indexes;
+
+/// <summary>
+/// An approximate nearest-neighbour index over unit vectors: USearch's HNSW graph over the vectors quantised to 8
+/// bits. It is built once and never changed: USearch reallocates its storage as it grows, which is unsafe while
+/// searches run. At most one search per core runs in it at a time, as many as USearch has thread contexts. The
+/// similarities it finds are of the quantised vectors, so callers re-rank its candidates exactly. Its native memory
+/// is freed when the last lease is released: the owner's (<see cref="Dispose"/>) and any search's still running.
+/// </summary>
+public sealed class HnswIndex : IDisposable
+{
+    /// <summary>Neighbours per node: 16 links (32 on the bottom layer) hold recall on 384-d embeddings at small cost.</summary>
+    private const ulong Connectivity = 16;
+    private const ulong ExpansionAdd = 128;
+    private const ulong ExpansionSearch = 128;
+
+    private readonly USearchIndex _index;
+    private readonly SemaphoreSlim _contexts = new(Environment.ProcessorCount);
+    private int _leases = 1;
+
+    private HnswIndex(USearchIndex index) => _index = index;
+
+    public long Count => (long)_index.Size();
+
+    /// <summary>An index whose row <c>i</c> is <paramref name="vectors"/>[i].</summary>
+    public static HnswIndex Build(float[][] vectors)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(vectors.Length);
+        var index = new USearchIndex(MetricKind.Cos, ScalarKind.Int8, (ulong)vectors[0].Length, Connectivity, ExpansionAdd, ExpansionSearch, multi: false);
+        try
+        {
+            index.Add([.. Enumerable.Range(0, vectors.Length).Select(row => (ulong)row)], vectors);
+            return new HnswIndex(index);
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An index saved with <see cref="Save"/>, read whole into memory.</summary>
+    public static HnswIndex Load(string path) => new(new USearchIndex(path, view: false));
+
+    /// <summary>Writes the index to <paramref name="path"/>; it is never changed, so no search has to wait.</summary>
+    public void Save(string path) => _index.Save(path);
+
+    /// <summary>Rows of about the <paramref name="count"/> nearest vectors, nearest first, with their quantised cosine similarity.</summary>
+    public IReadOnlyList<(int Row, float Similarity)> Search(float[] query, int count)
+    {
+        _contexts.Wait();
+        try
+        {
+            var found = _index.Search(query, count, out var keys, out var distances);
+            return [.. Enumerable.Range(0, found).Select(i => ((int)keys[i], 1 - distances[i]))];
+        }
+        finally
+        {
+            _contexts.Release();
+        }
+    }
+
+    /// <summary>A search's lease: taken while the index is current, so it is never taken on a freed index.</summary>
+    public void Acquire() => Interlocked.Increment(ref _leases);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0)
+        {
+            _index.Dispose();
+            _contexts.Dispose();
+        }
+    }
+
+    /// <summary>Releases the owner's lease: the index is freed once no search holds one.</summary>
+    public void Dispose() => Release();
+}

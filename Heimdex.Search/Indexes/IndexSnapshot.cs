@@ -1,0 +1,95 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using Cloud.Unum.USearch;
+
+namespace Heimdex.Search.Indexes;
+
+/// <summary>A row of an HNSW build: the scene and video its vector came from, and a hash of that vector.</summary>
+public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong VectorHash)
+{
+    public static ulong Hash(float[] vector) => XxHash64.HashToUInt64(MemoryMarshal.AsBytes(vector.AsSpan()));
+}
+
+/// <summary>
+/// An owner's HNSW build on disk, so that a restarted API answers from it at once instead of building it again: the
+/// graph (USearch's file) and its rows. The rows' file names the graph file by its hash, so a graph and rows from
+/// different builds (a crash between the two renames) are never read as one.
+/// </summary>
+public static class IndexSnapshot
+{
+    private const int Format = 1;
+
+    public static void Save(string directory, Guid owner, HnswIndex index, IReadOnlyList<SnapshotRow> rows)
+    {
+        Directory.CreateDirectory(directory);
+        var (graph, table) = Paths(directory, owner);
+        index.Save(graph + ".tmp");
+        using (var writer = new BinaryWriter(File.Create(table + ".tmp")))
+        {
+            writer.Write(Format);
+            writer.Write(FileHash(graph + ".tmp"));
+            writer.Write(rows.Count);
+            foreach (var row in rows)
+            {
+                writer.Write(row.SceneId.ToByteArray());
+                writer.Write(row.VideoId.ToByteArray());
+                writer.Write(row.VectorHash);
+            }
+        }
+
+        File.Move(graph + ".tmp", graph, overwrite: true);
+        File.Move(table + ".tmp", table, overwrite: true);
+    }
+
+    /// <summary>The owner's saved build, or null when there is none or it is unreadable, partial or of another format.</summary>
+    public static (HnswIndex Index, SnapshotRow[] Rows)? TryLoad(string directory, Guid owner)
+    {
+        var (graph, table) = Paths(directory, owner);
+        if (!File.Exists(graph) || !File.Exists(table))
+        {
+            return null;
+        }
+
+        try
+        {
+            SnapshotRow[] rows;
+            using (var reader = new BinaryReader(File.OpenRead(table)))
+            {
+                if (reader.ReadInt32() != Format || reader.ReadUInt64() != FileHash(graph))
+                {
+                    return null;
+                }
+
+                rows = new SnapshotRow[reader.ReadInt32()];
+                for (var i = 0; i < rows.Length; i++)
+                {
+                    rows[i] = new SnapshotRow(new Guid(reader.ReadBytes(16)), new Guid(reader.ReadBytes(16)), reader.ReadUInt64());
+                }
+            }
+
+            var index = HnswIndex.Load(graph);
+            if (index.Count == rows.Length)
+            {
+                return (index, rows);
+            }
+
+            index.Dispose();
+            return null;
+        }
+        catch (Exception error) when (error is IOException or EndOfStreamException or ArgumentException or USearchException)
+        {
+            return null;
+        }
+    }
+
+    private static (string Graph, string Table) Paths(string directory, Guid owner) =>
+        (Path.Combine(directory, $"{owner:N}.usearch"), Path.Combine(directory, $"{owner:N}.rows"));
+
+    private static ulong FileHash(string path)
+    {
+        var hash = new XxHash64();
+        using var file = File.OpenRead(path);
+        hash.Append(file);
+        return hash.GetCurrentHashAsUInt64();
+    }
+}

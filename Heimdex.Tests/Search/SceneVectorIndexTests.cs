@@ -1,0 +1,137 @@
+using System.Numerics.Tensors;
+using Heimdex.Search.Indexes;
+
+namespace Heimdex.Tests.Search;
+
+public sealed class SceneVectorIndexTests
+{
+    [Fact]
+    public void Through_its_HNSW_build_recall_at_10_against_the_exact_scan_is_at_least_0_95_with_exact_similarities()
+    {
+        var owner = Guid.NewGuid();
+        var vectors = SyntheticEmbeddings.Generate(20_000, 384, topics: 300, spread: 1.0f, seed: 1);
+        // Queries drawn like the data but not from it: new scenes of the same topics.
+        var queries = SyntheticEmbeddings.Generate(100, 384, topics: 300, spread: 1.0f, seed: 1, skip: 20_000);
+        var scenes = vectors.Select(vector => (SceneId: Guid.NewGuid(), Vector: vector)).ToArray();
+        var index = new SceneVectorIndex(approximateAbove: 1_000);
+        index.ReplaceMany(scenes.Chunk(100).Select(chunk => (owner, Guid.NewGuid(), chunk.AsEnumerable())));
+        index.WaitForApproximateIndexes();
+        Assert.True(index.IsApproximate(owner));
+
+        var recall = queries.Average(query =>
+        {
+            var exact = scenes.Select(scene => (scene.SceneId, Similarity: TensorPrimitives.Dot(query, scene.Vector)))
+                .OrderByDescending(h => h.Similarity).Take(10).ToList();
+            var found = index.Search(owner, query, 10);
+            // The graph's candidates are re-ranked exactly: a scene found has its float cosine, not its 8-bit one.
+            var similarities = exact.ToDictionary(h => h.SceneId, h => h.Similarity);
+            Assert.All(found.Where(hit => similarities.ContainsKey(hit.SceneId)), hit => Assert.Equal(similarities[hit.SceneId], hit.Similarity));
+            return found.Count(hit => similarities.ContainsKey(hit.SceneId)) / 10.0;
+        });
+
+        Assert.True(recall >= 0.95, $"recall@10 {recall:0.000}");
+    }
+
+    [Fact]
+    public void Above_its_threshold_the_scene_index_answers_approximately_and_stays_current()
+    {
+        var owner = Guid.NewGuid();
+        var vectors = SyntheticEmbeddings.Generate(3_000, 64, topics: 50, spread: 1.0f, seed: 3);
+        var index = new SceneVectorIndex(approximateAbove: 1_000);
+        var videos = vectors.Chunk(100).Select(chunk => (Video: Guid.NewGuid(), Scenes: chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)).ToArray())).ToList();
+        foreach (var (video, scenes) in videos)
+        {
+            index.Replace(owner, video, scenes);
+        }
+
+        index.WaitForApproximateIndexes();
+        Assert.True(index.IsApproximate(owner));
+        var target = videos[5].Scenes[7];
+        Assert.Equal(target.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
+
+        // Replaced and removed videos are never answered from the old index; new ones are found at once.
+        index.Remove(videos[5].Video);
+        Assert.DoesNotContain(index.Search(owner, target.Vector, 10), hit => hit.SceneId == target.SceneId);
+        var added = (SceneId: Guid.NewGuid(), Vector: target.Vector);
+        index.Replace(owner, Guid.NewGuid(), [added]);
+        Assert.Equal(added.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
+        Assert.Empty(index.Search(Guid.NewGuid(), target.Vector, 10)); // another owner sees nothing
+    }
+
+    [Fact]
+    public void A_library_loaded_at_once_gets_one_approximate_build_however_many_videos_it_has()
+    {
+        var owner = Guid.NewGuid();
+        var vectors = SyntheticEmbeddings.Generate(5_000, 64, topics: 50, spread: 1.0f, seed: 4);
+        var videos = vectors.Chunk(100).Select(chunk => (owner, Guid.NewGuid(), chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)))).ToList();
+        var loadedAtOnce = new SceneVectorIndex(approximateAbove: 1_000);
+        var loadedOneByOne = new SceneVectorIndex(approximateAbove: 1_000);
+
+        loadedAtOnce.ReplaceMany(videos);
+        foreach (var (_, video, scenes) in videos)
+        {
+            loadedOneByOne.Replace(owner, video, scenes);
+        }
+
+        loadedAtOnce.WaitForApproximateIndexes();
+        loadedOneByOne.WaitForApproximateIndexes();
+        Assert.Equal(new VectorIndexStatus(5_000, 1, 1, 0, 1), loadedAtOnce.Status);
+        Assert.True(loadedOneByOne.Status.BuildsCompleted > 1); // the cost the bulk load avoids: a build at each fifth of growth
+    }
+
+    [Fact]
+    public void A_restarted_index_reads_its_saved_build_and_answers_what_changed_since_exactly()
+    {
+        var directory = Directory.CreateTempSubdirectory("heimdex-snapshots-").FullName;
+        try
+        {
+            var owner = Guid.NewGuid();
+            var vectors = SyntheticEmbeddings.Generate(3_000, 64, topics: 50, spread: 1.0f, seed: 6);
+            var videos = vectors.Chunk(100).Select(chunk => (Video: Guid.NewGuid(), Scenes: chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)).ToArray())).ToList();
+            var first = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: directory);
+            first.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
+            first.WaitForApproximateIndexes();
+            Assert.Equal((1, 0, null), (first.Status.BuildsCompleted, first.Status.SnapshotsLoaded, first.Status.Problem));
+
+            // While the API was down: a video deleted, a video's scenes embedded again (same scenes, new vectors), a video added.
+            var (removed, changed) = (videos[3], videos[4]);
+            var reembedded = changed.Scenes.Select((scene, i) => (scene.SceneId, Vector: videos[10].Scenes[i].Vector)).ToArray();
+            var added = (Video: Guid.NewGuid(), Scenes: new[] { (SceneId: Guid.NewGuid(), removed.Scenes[0].Vector) });
+            SceneVectorIndex Restart()
+            {
+                var restarted = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: directory);
+                restarted.ReplaceMany(videos.Where(v => v != removed)
+                    .Select(v => (owner, v.Video, v == changed ? reembedded.AsEnumerable() : v.Scenes))
+                    .Append((owner, added.Video, added.Scenes)));
+                restarted.WaitForApproximateIndexes();
+                return restarted;
+            }
+
+            var index = Restart();
+            Assert.Equal((0, 1), (index.Status.BuildsCompleted, index.Status.SnapshotsLoaded));
+            Assert.True(index.IsApproximate(owner));
+
+            // An unchanged scene is answered from the saved graph; a deleted one never, even by its own vector.
+            var kept = videos[20].Scenes[3];
+            Assert.Equal(kept.SceneId, index.Search(owner, kept.Vector, 10)[0].SceneId);
+            var byDeleted = index.Search(owner, removed.Scenes[0].Vector, 10);
+            Assert.Equal(added.Scenes[0].SceneId, byDeleted[0].SceneId);
+            Assert.DoesNotContain(byDeleted, hit => hit.SceneId == removed.Scenes[0].SceneId);
+            // A scene embedded again is found by its new vector at its new similarity, once.
+            var target = reembedded[5];
+            var found = index.Search(owner, target.Vector, 10);
+            Assert.Single(found, hit => hit.SceneId == target.SceneId && hit.Similarity == TensorPrimitives.Dot(target.Vector, target.Vector));
+            Assert.DoesNotContain(index.Search(owner, changed.Scenes[5].Vector, 10), hit => hit.SceneId == target.SceneId && hit.Similarity > 0.999f);
+
+            // A damaged snapshot is not read: the index is built again.
+            var graph = Directory.GetFiles(directory, "*.usearch").Single();
+            File.WriteAllBytes(graph, [.. File.ReadAllBytes(graph).Take(1000)]);
+            var rebuilt = Restart();
+            Assert.Equal((1, 0), (rebuilt.Status.BuildsCompleted, rebuilt.Status.SnapshotsLoaded));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
