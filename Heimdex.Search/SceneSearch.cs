@@ -33,7 +33,8 @@ public sealed class SceneSearch(
     /// <summary>Visual descriptors this alike are the same or a near-duplicate picture (re-encoded, resized, re-coloured).</summary>
     public const float MinVisualSimilarity = 0.85f;
 
-    private const int CandidatesPerRanking = 200;
+    /// <summary>How many candidates each ranking draws (the vector index's nearest, the best by words, by near spellings).</summary>
+    public const int CandidatesPerRanking = 200;
 
     /// <summary>With a person or date filter the vector candidates are filtered afterwards, so more are drawn.</summary>
     private const int FilteredSemanticCandidates = 5 * CandidatesPerRanking;

@@ -23,22 +23,32 @@ public static class IndexSnapshot
     {
         Directory.CreateDirectory(directory);
         var (graph, table) = Paths(directory, owner);
-        index.Save(graph + ".tmp");
-        using (var writer = new BinaryWriter(File.Create(table + ".tmp")))
+        // Names of this save's own: two processes given one directory never write into each other's files.
+        var (newGraph, newTable) = (Path.ChangeExtension(graph, $"{Guid.NewGuid():N}.tmp"), Path.ChangeExtension(table, $"{Guid.NewGuid():N}.tmp"));
+        try
         {
-            writer.Write(Format);
-            writer.Write(FileHash(graph + ".tmp"));
-            writer.Write(rows.Count);
-            foreach (var row in rows)
+            index.Save(newGraph);
+            using (var writer = new BinaryWriter(File.Create(newTable)))
             {
-                writer.Write(row.SceneId.ToByteArray());
-                writer.Write(row.VideoId.ToByteArray());
-                writer.Write(row.VectorHash);
+                writer.Write(Format);
+                writer.Write(FileHash(newGraph));
+                writer.Write(rows.Count);
+                foreach (var row in rows)
+                {
+                    writer.Write(row.SceneId.ToByteArray());
+                    writer.Write(row.VideoId.ToByteArray());
+                    writer.Write(row.VectorHash);
+                }
             }
-        }
 
-        File.Move(graph + ".tmp", graph, overwrite: true);
-        File.Move(table + ".tmp", table, overwrite: true);
+            File.Move(newGraph, graph, overwrite: true);
+            File.Move(newTable, table, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(newGraph);
+            File.Delete(newTable);
+        }
     }
 
     /// <summary>The owner's saved build, or null when there is none or it is unreadable, partial or of another format.</summary>

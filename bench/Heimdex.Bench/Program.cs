@@ -11,7 +11,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- relevance
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
-      dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--keep]
+      dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--clients 8] [--seconds 60] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
       dotnet run -c Release --project bench/Heimdex.Bench -- indexing [--data-dir DIR] [--audio DIR] [--faces DIR] [--lengths 120,600]
@@ -28,8 +28,9 @@ const string Usage = """
     relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
               the floor chosen on the tuning seeds and both it and the configured one on held-out seeds
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs HNSW latency, recall@10, build time, memory
-    search    whole GET /api/search requests at 100k and 1M synthetic scenes of one user: p50/p95 of the request and
-              of each part (query embedding, vector index, Postgres ranking, hit details), API memory per scene
+    search    whole GET /api/search requests at 100k and 1M scenes over 100 users (one with half), generated sentences and
+              their MiniLM embeddings; 8 clients for 60 s, words, typos, phrases, one video, a month of uploads: p50/p95/p99
+              of the request and of each part per kind and user, recall@10 of the vector part, API memory, restart times
     web       each page of the web app in Chromium on a library of that many videos: p50/p95 until its scripts ran and
               until its content is shown (needs Debian's chromium)
     queue     how long pipeline jobs wait for an idle worker: upload → first stage, stage → next stage (short videos)
@@ -51,7 +52,8 @@ var sizes = new[] { 100_000, 1_000_000 };
 var videoCount = 1000;
 var talkSeconds = new[] { 120.0, 600.0 };
 var chromium = "/usr/bin/chromium";
-var loadSeconds = 120;
+int? seconds = null;
+var clients = 8;
 var uploaders = 20;
 var searchesPerSecond = 100;
 var faces = Path.Combine(Directory.GetCurrentDirectory(), "..", "shared", "media", "faces");
@@ -69,7 +71,8 @@ for (var i = 1; i < args.Length - 1; i++)
         case "--videos": videoCount = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--chromium": chromium = args[++i]; break;
         case "--lengths": talkSeconds = [.. args[++i].Split(',').Select(n => double.Parse(n, CultureInfo.InvariantCulture))]; break;
-        case "--seconds": loadSeconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--seconds": seconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+        case "--clients": clients = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--uploaders": uploaders = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--searches-per-second": searchesPerSecond = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--sizes": sizes = [.. args[++i].Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]; break;
@@ -94,7 +97,7 @@ switch (args.FirstOrDefault())
         await new VectorSearchBenchmark(sizes).RunAsync();
         return 0;
     case "search":
-        await new SearchBenchmark(dataDirectory, sizes, args.Contains("--keep")).RunAsync();
+        await new SearchBenchmark(dataDirectory, sizes, clients, TimeSpan.FromSeconds(seconds ?? 60), args.Contains("--keep")).RunAsync();
         return 0;
     case "web":
         await new WebBenchmark(dataDirectory, videoCount, chromium).RunAsync();
@@ -106,7 +109,7 @@ switch (args.FirstOrDefault())
         await new IndexingBenchmark(dataDirectory, audio, Path.Combine(faces, "obama_1.jpg"), talkSeconds).RunAsync();
         return 0;
     case "load":
-        await new LoadBenchmark(dataDirectory, TimeSpan.FromSeconds(loadSeconds), uploaders, searchesPerSecond).RunAsync();
+        await new LoadBenchmark(dataDirectory, TimeSpan.FromSeconds(seconds ?? 120), uploaders, searchesPerSecond).RunAsync();
         return 0;
     case "people":
         await new PeopleBenchmark(faces).RunAsync();

@@ -1,12 +1,13 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Heimdex.Search.Indexes;
 using Heimdex.Conventions;
-using Heimdex.Shared;
+using Heimdex.Search;
+using Heimdex.Search.Indexes;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
+using Heimdex.Shared.Models;
 using Heimdex.Shared.Search;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
@@ -16,95 +17,110 @@ using StackExchange.Redis;
 namespace Heimdex.Bench;
 
 /// <summary>
-/// Whole search requests (<c>GET /api/search</c>) against a running graph at library sizes no test reaches. One bench
-/// user's library grows to each size: videos of <see cref="ScenesPerVideo"/> scenes with English-like text and
-/// synthetic 384-d embeddings, written to Postgres as the pipeline writes them and announced to the API as the
-/// worker announces them. Per size and query kind it prints p50/p95 of the request as the client sees it and of
-/// each part the API reports in <c>Server-Timing</c> (query embedding, vector index, Postgres ranking, hit details),
-/// the API's resident memory per added scene, and how long a restarted API takes to load the library again. The bench user and everything it owns are deleted at the end (unless <c>--keep</c>, to inspect query plans).
+/// Whole search requests (<c>GET /api/search</c>) against a running graph at library sizes no test reaches. The
+/// library is spread over <see cref="Users"/> users, one of them holding half of it; each scene's text is a generated
+/// sentence and its vector that sentence's MiniLM embedding, written to Postgres as the pipeline writes them and
+/// announced to the API as the worker announces them; upload dates spread over a year. Per size, clients search for
+/// a while, half of their queries the large user's: words, a misspelled word, a phrase, within one video, within a
+/// month of uploads. Printed per kind and user: p50/p95/p99 of the request as the client sees it and of each part the
+/// API reports in <c>Server-Timing</c>; then recall@10 of the vector part against an exact scan at the candidate count
+/// search draws, the API's resident memory, and how long a restarted API takes to answer again and to answer through
+/// its HNSW index again. The bench's users and everything they own are deleted at the end (unless <c>--keep</c>).
 /// </summary>
-public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep)
+public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clients, TimeSpan duration, bool keep)
 {
+    private const int Users = 100;
     private const int ScenesPerVideo = 200;
     private const int VideosPerBatch = 25;
-    private const int WordsPerScene = 20;
-    private const int QueriesPerKind = 60;
+    private const int WordsPerScene = 16;
+    private const int VocabularySeed = 7;
+    private static readonly string[] Kinds = ["words", "typo", "phrase", "video", "dates"];
     private static readonly string[] Parts = ["embed", "vectors", "rank", "hits"];
+    private static readonly DateTimeOffset FirstUpload = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private sealed record BenchUser(Guid Id, HttpClient Client, List<Guid> Videos)
+    {
+        public long Scenes { get; set; }
+    }
+
+    private sealed record Sample(string Kind, bool Large, double Milliseconds, Dictionary<string, double> Parts);
 
     public async Task RunAsync()
     {
         var graph = await RunningGraph.LoadAsync(dataDirectory);
         using var admin = graph.Client(graph.AdminKey);
-        var (userId, key) = await graph.CreateUserAsync("bench");
-        using var client = graph.Client(key);
-
         await using var dataSource = NpgsqlDataSource.Create(graph.ConnectionString(ConnectionNames.Database));
         var database = new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql(dataSource).Options;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(graph.ConnectionString(ConnectionNames.Redis));
-        var text = new SyntheticText(seed: 7);
-        using var vectors = SyntheticEmbeddings.Library(SentenceEncoder.Dimensions, topics: 5000, spread: 1.0f, seed: 5).GetEnumerator();
-        var videos = new List<Guid>();
-        Console.WriteLine($"{Environment.ProcessorCount} cores; {ScenesPerVideo} scenes per video, {WordsPerScene} words per scene; {QueriesPerKind} queries per kind");
-        Console.WriteLine($"{"scenes",9} {"query",-8} {"part",-9} {"p50 ms",8} {"p95 ms",8}");
+        var encoder = SentenceEncoder.Load(new ModelOptions());
+        var text = new SyntheticText(VocabularySeed);
+        var random = new Random(11);
+        var users = new List<BenchUser>();
+        for (var i = 0; i < Users; i++)
+        {
+            var (id, key) = await graph.CreateUserAsync($"bench-{i}");
+            users.Add(new BenchUser(id, graph.Client(key), []));
+        }
+
+        // The large user's vectors, for the recall of the vector part.
+        var largeVectors = new List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)>();
+        Console.WriteLine($"{Environment.ProcessorCount} cores; {Users} users (one with half the scenes); {ScenesPerVideo} scenes per video, " +
+                          $"{WordsPerScene} words per scene; {clients} clients for {duration.TotalSeconds:0} s per size");
         try
         {
             foreach (var size in sizes.Order())
             {
                 var (residentBefore, vectorsBefore, clock) = (graph.ApiResidentMiB(), (await StatusAsync(admin)).Text.Vectors, Stopwatch.StartNew());
-                var added = 0;
-                while (videos.Count * ScenesPerVideo < size)
+                var added = 0L;
+                foreach (var (user, index) in users.Select((user, index) => (user, index)))
                 {
-                    var batch = Math.Min(VideosPerBatch, (size - videos.Count * ScenesPerVideo + ScenesPerVideo - 1) / ScenesPerVideo);
-                    var ids = await WriteVideosAsync(database, userId, batch, text, vectors);
-                    foreach (var id in ids)
+                    var target = index == 0 ? size / 2 : (size - size / 2) / (Users - 1);
+                    while (user.Scenes < target)
                     {
-                        await SceneChanges.PublishAsync(redis, id);
-                    }
+                        var batch = (int)Math.Min(VideosPerBatch, (target - user.Scenes + ScenesPerVideo - 1) / ScenesPerVideo);
+                        var written = await WriteVideosAsync(database, user.Id, batch, text, random, encoder);
+                        foreach (var (videoId, _) in written)
+                        {
+                            await SceneChanges.PublishAsync(redis, videoId);
+                        }
 
-                    (videos, added) = ([.. videos, .. ids], added + batch * ScenesPerVideo);
+                        user.Videos.AddRange(written.Select(v => v.Video));
+                        user.Scenes += batch * ScenesPerVideo;
+                        added += batch * ScenesPerVideo;
+                        if (index == 0)
+                        {
+                            largeVectors.AddRange(written);
+                        }
+                    }
                 }
 
-                var written = clock.Elapsed;
-                var status = await WaitForIndexAsync(admin, vectorsBefore + added);
-                var loaded = clock.Elapsed;
-                var perScene = (graph.ApiResidentMiB() - residentBefore) * 1024 * 1024 / added;
-                Console.WriteLine($"{size,9} library: written in {written.TotalSeconds:0} s; loaded by the API (and HNSW built: {status.Text.ApproximateOwners > 0}) " +
-                                  $"{(loaded - written).TotalSeconds:0} s later; API resident memory +{perScene:0} bytes per added scene");
-                await MeasureAsync(client, size, "words", () => $"{text.SearchWord()} {text.SearchWord()} {text.SearchWord()}");
-                await MeasureAsync(client, size, "typo", () => text.Misspelled(text.SearchWord()));
-                await MeasureAsync(client, size, "phrase", () => text.Sentence(8));
+                var writing = clock.Elapsed;
+                await WaitForIndexAsync(admin, vectorsBefore + added);
+                var resident = graph.ApiResidentMiB();
+                Console.WriteLine($"{size,9} scenes: written (with their embeddings) in {writing.TotalSeconds:0} s; searchable through the API's " +
+                                  $"indexes {(clock.Elapsed - writing).TotalSeconds:0} s later; API resident memory {resident:0} MiB " +
+                                  $"(+{(resident - residentBefore) * 1024 * 1024 / added:0} bytes per added scene)");
+                await MeasureAsync(size, users, random.Next());
+                ReportRecall(size, users[0].Id, largeVectors, encoder, text);
                 graph = await RestartApiAsync(graph, admin, vectorsBefore + added, size);
             }
         }
         finally
         {
-            if (keep)
-            {
-                Console.WriteLine($"kept: user {userId}, {videos.Count} videos");
-            }
-            else
-            {
-                // A batch of videos at a time: one cascade over a million scenes outlasts any command timeout.
-                await using var db = new HeimdexDbContext(database);
-                foreach (var batch in videos.Chunk(VideosPerBatch))
-                {
-                    await db.Videos.Where(v => batch.Contains(v.Id)).ExecuteDeleteAsync(); // their scenes cascade
-                    foreach (var id in batch)
-                    {
-                        await SceneChanges.PublishAsync(redis, id);
-                    }
-                }
-
-                await db.Users.Where(u => u.Id == userId).ExecuteDeleteAsync();
-            }
+            await CleanUpAsync(admin, database, redis, users);
         }
     }
 
-    private static async Task<Guid[]> WriteVideosAsync(DbContextOptions<HeimdexDbContext> database, Guid owner, int count, SyntheticText text, IEnumerator<float[]> vectors)
+    /// <summary>
+    /// Videos of <see cref="ScenesPerVideo"/> generated sentences each, embedded by MiniLM on every core, uploaded on
+    /// a random day of the year; written as the pipeline writes them, search documents and vocabulary included.
+    /// </summary>
+    private static async Task<List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)>> WriteVideosAsync(
+        DbContextOptions<HeimdexDbContext> database, Guid owner, int count, SyntheticText text, Random random, SentenceEncoder encoder)
     {
         await using var db = new HeimdexDbContext(database);
         db.ChangeTracker.AutoDetectChangesEnabled = false;
-        var ids = new Guid[count];
+        var written = new List<(Guid, (Guid, float[])[])>();
         for (var v = 0; v < count; v++)
         {
             var video = new Video
@@ -115,26 +131,110 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
                 OriginalFileName = "synthetic.mp4",
                 ContentType = "video/mp4",
                 DurationSeconds = ScenesPerVideo * 5,
+                CreatedAt = FirstUpload.AddMinutes(random.Next(365 * 24 * 60)),
             };
             video.Resume(new HashSet<string>(), DateTimeOffset.UtcNow); // no stages left to run: indexed
             db.Videos.Add(video);
-            ids[v] = video.Id;
+            var sentences = Enumerable.Range(0, ScenesPerVideo).Select(_ => text.Sentence(WordsPerScene)).ToArray();
+            var vectors = new float[ScenesPerVideo][];
+            Parallel.For(0, ScenesPerVideo, i => vectors[i] = encoder.Embed(sentences[i]));
+            var scenes = new (Guid, float[])[ScenesPerVideo];
             for (var i = 0; i < ScenesPerVideo; i++)
             {
-                var scene = new Scene { VideoId = video.Id, OwnerId = video.OwnerId, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = text.Sentence(WordsPerScene) };
-                vectors.MoveNext();
+                var scene = new Scene { VideoId = video.Id, OwnerId = owner, Index = i, StartSeconds = i * 5, EndSeconds = i * 5 + 5, SearchText = sentences[i] };
                 db.Scenes.Add(scene);
-                db.SceneEmbeddings.Add(new SceneEmbedding { SceneId = scene.Id, VideoId = video.Id, Space = SentenceEncoder.Space, Vector = vectors.Current });
+                db.SceneEmbeddings.Add(new SceneEmbedding { SceneId = scene.Id, VideoId = video.Id, Space = SentenceEncoder.Space, Vector = vectors[i] });
+                scenes[i] = (scene.Id, vectors[i]);
             }
+
+            written.Add((video.Id, scenes));
         }
 
         await db.SaveChangesAsync();
-        await SceneDocuments.UpdateAsync(db, ids, CancellationToken.None);
-        return ids;
+        await SceneDocuments.UpdateAsync(db, [.. written.Select(w => w.Item1)], CancellationToken.None);
+        return written;
+    }
+
+    /// <summary>Every client searches back to back until the time is up; half the queries are the large user's.</summary>
+    private async Task MeasureAsync(int size, List<BenchUser> users, int seed)
+    {
+        var samples = new ConcurrentBag<Sample>();
+        var until = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
+        {
+            var random = new Random(seed + client);
+            var text = new SyntheticText(VocabularySeed, samplingSeed: seed + client);
+            while (until.Elapsed < duration)
+            {
+                var large = random.Next(2) == 0;
+                var user = large ? users[0] : users[1 + random.Next(users.Count - 1)];
+                var kind = Kinds[random.Next(Kinds.Length)];
+                var query = kind switch
+                {
+                    "typo" => Uri.EscapeDataString(text.Misspelled(text.SearchWord())),
+                    "phrase" => Uri.EscapeDataString(text.Sentence(8)),
+                    _ => Uri.EscapeDataString($"{text.SearchWord()} {text.SearchWord()}"),
+                };
+                var from = FirstUpload.AddDays(random.Next(335));
+                var filter = kind switch
+                {
+                    "video" => $"&videoId={user.Videos[random.Next(user.Videos.Count)]}",
+                    "dates" => $"&from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(from.AddDays(30).ToString("O", CultureInfo.InvariantCulture))}",
+                    _ => "",
+                };
+                var (milliseconds, parts) = await SearchAsync(user.Client, $"/api/search?q={query}{filter}&limit=20");
+                samples.Add(new Sample(kind, large, milliseconds, parts));
+            }
+        })));
+
+        Console.WriteLine($"{size,9} {samples.Count} searches in {duration.TotalSeconds:0} s ({samples.Count / duration.TotalSeconds:0.0}/s) by {clients} clients");
+        Console.WriteLine($"{"",9} {"query",-8} {"user",-6} {"part",-9} {"p50 ms",8} {"p95 ms",8} {"p99 ms",8}");
+        foreach (var group in samples.GroupBy(s => (s.Kind, s.Large)).OrderBy(g => Array.IndexOf(Kinds, g.Key.Kind)).ThenBy(g => !g.Key.Large))
+        {
+            Report(group.Key.Kind, group.Key.Large ? "large" : "small", "request", [.. group.Select(s => s.Milliseconds)]);
+            foreach (var part in Parts)
+            {
+                Report("", "", part, [.. group.Select(s => s.Parts.GetValueOrDefault(part))]);
+            }
+        }
+
+        var all = samples.Select(s => s.Milliseconds).ToList();
+        Report("all", "all", "request", all);
+        var goal = size >= 1_000_000 ? 50 : size <= 100_000 ? 10 : double.NaN;
+        if (!double.IsNaN(goal))
+        {
+            Console.WriteLine($"{size,9} goal p95 ≤ {goal} ms: {(Latency.Percentile(all, 95) <= goal ? "met" : "not met")}");
+        }
+
+        void Report(string kind, string user, string part, List<double> milliseconds) =>
+            Console.WriteLine($"{"",9} {kind,-8} {user,-6} {part,-9} {Latency.Percentile(milliseconds, 50),8:0.0} " +
+                              $"{Latency.Percentile(milliseconds, 95),8:0.0} {Latency.Percentile(milliseconds, 99),8:0.0}");
+    }
+
+    /// <summary>
+    /// The large user's vectors in an index as the API builds it and in an exact scan: how many of the exact 10 nearest
+    /// are among the 10 best of the candidates the approximate index gives search, for queries of generated phrases.
+    /// </summary>
+    private static void ReportRecall(int size, Guid owner, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> videos, SentenceEncoder encoder, SyntheticText text)
+    {
+        var (approximate, exact) = (new SceneVectorIndex(), new SceneVectorIndex(approximateAbove: int.MaxValue));
+        var clock = Stopwatch.StartNew();
+        approximate.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
+        approximate.WaitForApproximateIndexes();
+        var build = clock.Elapsed;
+        exact.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
+        var queries = Enumerable.Range(0, 200).Select(_ => encoder.Embed(text.Sentence(8))).ToList();
+        var recall = queries.Average(query =>
+        {
+            var nearest = exact.Search(owner, query, 10).Select(hit => hit.SceneId).ToHashSet();
+            return approximate.Search(owner, query, SceneSearch.CandidatesPerRanking).Take(10).Count(hit => nearest.Contains(hit.SceneId)) / 10.0;
+        });
+        Console.WriteLine($"{size,9} vector part, large user ({videos.Sum(v => v.Scenes.Length)} vectors, HNSW: {approximate.IsApproximate(owner)}, " +
+                          $"built in {build.TotalSeconds:0} s): recall@10 {recall:0.000} against the exact scan, {SceneSearch.CandidatesPerRanking} candidates drawn");
     }
 
     /// <summary>Waits until the API holds the expected vectors, has no reload pending and no HNSW build running.</summary>
-    private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, int vectors) =>
+    private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, long vectors) =>
         await WaitForStatusAsync(admin, status => status.PendingReloads == 0 && status.Text.Vectors >= vectors && status.Text.BuildsRunning == 0);
 
     private static async Task<IndexStatus> WaitForStatusAsync(HttpClient admin, Func<IndexStatus, bool> done)
@@ -160,56 +260,59 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, bool keep
 
     /// <summary>
     /// Kills the API (the AppHost starts it again, as after a crash) and times until search answers again — process
-    /// start and the indexes loaded from Postgres — and until the library's HNSW index is built again.
+    /// start and the vectors loaded from Postgres — and until the HNSW indexes are back (read from their snapshots).
     /// </summary>
-    private async Task<RunningGraph> RestartApiAsync(RunningGraph graph, HttpClient admin, int vectors, int size)
+    private async Task<RunningGraph> RestartApiAsync(RunningGraph graph, HttpClient admin, long vectors, int size)
     {
         var clock = Stopwatch.StartNew();
         Process.GetProcessById(graph.ApiPid).Kill();
         var restarted = await RunningGraph.WaitForApiRestartAsync(dataDirectory, graph.ApiPid);
         var status = await WaitForStatusAsync(admin, _ => true);
         var answering = clock.Elapsed;
-        await WaitForIndexAsync(admin, vectors);
+        status = await WaitForIndexAsync(admin, vectors);
         Console.WriteLine($"{size,9} API restarted: search answers after {answering.TotalSeconds:0.0} s ({status.VectorsLoaded} vectors loaded), " +
-                          $"HNSW built after {clock.Elapsed.TotalSeconds:0.0} s");
+                          $"through HNSW again after {clock.Elapsed.TotalSeconds:0.0} s ({status.Text.SnapshotsLoaded} read from snapshots, " +
+                          $"{status.Text.BuildsCompleted} built)");
         return restarted;
     }
 
-    private static async Task MeasureAsync(HttpClient client, int size, string kind, Func<string> query)
-    {
-        for (var i = 0; i < 5; i++)
-        {
-            await SearchAsync(client, query()); // warm-up
-        }
-
-        var request = new List<double>();
-        var parts = Parts.ToDictionary(p => p, _ => new List<double>());
-        for (var i = 0; i < QueriesPerKind; i++)
-        {
-            var (milliseconds, timing) = await SearchAsync(client, query());
-            request.Add(milliseconds);
-            foreach (var (part, duration) in timing)
-            {
-                parts[part].Add(duration);
-            }
-        }
-
-        Console.WriteLine($"{size,9} {kind,-8} {"request",-9} {Latency.Percentile(request, 50),8:0.0} {Latency.Percentile(request, 95),8:0.0}");
-        foreach (var (part, durations) in parts)
-        {
-            Console.WriteLine($"{"",9} {"",-8} {part,-9} {Latency.Percentile(durations, 50),8:0.0} {Latency.Percentile(durations, 95),8:0.0}");
-        }
-    }
-
-    private static async Task<(double Milliseconds, IEnumerable<(string Part, double Milliseconds)> Timing)> SearchAsync(HttpClient client, string query)
+    private static async Task<(double Milliseconds, Dictionary<string, double> Parts)> SearchAsync(HttpClient client, string path)
     {
         var clock = Stopwatch.StartNew();
-        using var response = await client.GetAsync($"/api/search?q={Uri.EscapeDataString(query)}&limit=20");
+        using var response = await client.GetAsync(path);
         await response.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync();
         var elapsed = clock.Elapsed.TotalMilliseconds;
-        var timing = string.Join(", ", response.Headers.GetValues("Server-Timing")).Split(", ").Select(entry => entry.Split(";dur="))
-            .Select(pair => (pair[0], double.Parse(pair[1], CultureInfo.InvariantCulture)));
-        return (elapsed, timing);
+        var parts = string.Join(", ", response.Headers.GetValues("Server-Timing")).Split(", ").Select(entry => entry.Split(";dur="))
+            .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture));
+        return (elapsed, parts);
+    }
+
+    /// <summary>Deletes the bench's users and their videos a batch at a time (one cascade over a million scenes outlasts any command timeout).</summary>
+    private async Task CleanUpAsync(HttpClient admin, DbContextOptions<HeimdexDbContext> database, IConnectionMultiplexer redis, List<BenchUser> users)
+    {
+        if (keep)
+        {
+            Console.WriteLine($"kept: users {string.Join(", ", users.Select(u => u.Id))}");
+            return;
+        }
+
+        await using var db = new HeimdexDbContext(database);
+        foreach (var user in users)
+        {
+            foreach (var batch in user.Videos.Chunk(VideosPerBatch))
+            {
+                await db.Videos.Where(v => batch.Contains(v.Id)).ExecuteDeleteAsync(); // their scenes cascade
+                foreach (var id in batch)
+                {
+                    await SceneChanges.PublishAsync(redis, id);
+                }
+            }
+
+            await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync();
+            user.Client.Dispose();
+        }
+
+        await WaitForStatusAsync(admin, status => status.PendingReloads == 0);
     }
 
     /// <summary>The parts of <c>GET /api/search/status</c> the bench waits on.</summary>

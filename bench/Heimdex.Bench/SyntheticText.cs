@@ -14,7 +14,8 @@ public sealed class SyntheticText
     private readonly double[] _cumulative;
     private readonly Random _random;
 
-    public SyntheticText(int seed, int vocabulary = 20_000)
+    /// <summary>The vocabulary of <paramref name="seed"/>; sentences and words drawn by <paramref name="samplingSeed"/> (the same seed by default).</summary>
+    public SyntheticText(int seed, int vocabulary = 20_000, int? samplingSeed = null)
     {
         _random = new Random(seed);
         var words = new HashSet<string>();
@@ -30,6 +31,11 @@ public sealed class SyntheticText
         for (var rank = 0; rank < vocabulary; rank++)
         {
             _cumulative[rank] = sum += 1.0 / (rank + 1);
+        }
+
+        if (samplingSeed is { } sampling)
+        {
+            _random = new Random(sampling);
         }
     }
 
