@@ -143,7 +143,23 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
             exact = [.. current.Values.Where(scenes => approximate is null || !approximate.Covered.Contains(scenes))];
         }
 
-        // Arrays are replaced, never mutated, so scanning outside the lock is safe.
+        try
+        {
+            return Nearest(query, count, exact, approximate, current);
+        }
+        finally
+        {
+            approximate?.Index.Release();
+        }
+    }
+
+    /// <summary>
+    /// The best of the exactly scanned arrays and of the build's candidates that still come from the videos held now,
+    /// by exact cosine. Arrays are replaced, never mutated, so this runs outside the lock.
+    /// </summary>
+    private static List<(Guid SceneId, float Similarity)> Nearest(
+        float[] query, int count, List<(Guid SceneId, float[] Vector)[]> exact, Approximate? approximate, Dictionary<Guid, (Guid, float[])[]> current)
+    {
         var best = new PriorityQueue<Guid, float>(count + 1);
         void Offer(Guid sceneId, float similarity)
         {
@@ -167,20 +183,14 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
 
         if (approximate is not null)
         {
-            try
+            foreach (var (row, _) in approximate.Index.Search(query, Math.Max(count, MinApproximateCandidates)))
             {
-                foreach (var (row, _) in approximate.Index.Search(query, Math.Max(count, MinApproximateCandidates)))
+                // A row without a source (its video changed since the snapshot) is never the array held now.
+                var (sceneId, video, source, vector) = approximate.Rows[row];
+                if (current.TryGetValue(video, out var now) && ReferenceEquals(now, source))
                 {
-                    var (sceneId, video, source, vector) = approximate.Rows[row];
-                    if (source is not null && current.TryGetValue(video, out var now) && ReferenceEquals(now, source))
-                    {
-                        Offer(sceneId, TensorPrimitives.Dot(query, vector));
-                    }
+                    Offer(sceneId, TensorPrimitives.Dot(query, vector));
                 }
-            }
-            finally
-            {
-                approximate.Index.Release();
             }
         }
 
@@ -295,6 +305,20 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         }
 
         var (index, saved) = snapshot;
+        try
+        {
+            return Reattach(index, saved, arrays);
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A saved build's rows matched to the arrays held now by scene and vector hash.</summary>
+    private static Approximate Reattach(HnswIndex index, SnapshotRow[] saved, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> arrays)
+    {
         var current = arrays.ToDictionary(a => a.Video, a => a.Scenes);
         var byContent = new Dictionary<Guid, Dictionary<(Guid SceneId, ulong Hash), float[]>>();
         var rows = saved.Select(row =>

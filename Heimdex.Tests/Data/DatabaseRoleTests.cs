@@ -14,18 +14,18 @@ public sealed class DatabaseRoleTests(HeimdexGraph graph)
         await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
         await connection.OpenAsync(Cancellation);
 
-        var role = await ScalarAsync<string>(connection, "SELECT current_user");
+        var role = await connection.ScalarAsync<string>("SELECT current_user");
         Assert.NotEqual("postgres", role);
         Assert.Equal([false, false, false, false],
-            await ListAsync<bool>(connection, "SELECT unnest(ARRAY[rolsuper, rolcreaterole, rolcreatedb, rolbypassrls]) FROM pg_roles WHERE rolname = current_user"));
-        Assert.Equal(role, await ScalarAsync<string>(connection, "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database()"));
+            await connection.ListAsync<bool>("SELECT unnest(ARRAY[rolsuper, rolcreaterole, rolcreatedb, rolbypassrls]) FROM pg_roles WHERE rolname = current_user"));
+        Assert.Equal(role, await connection.ScalarAsync<string>("SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = current_database()"));
         // Migrations made every table as that role, so later migrations can change them.
-        Assert.Empty(await ListAsync<string>(connection, """
+        Assert.Empty(await connection.ListAsync<string>("""
             SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relowner <> current_user::regrole
             """));
         // The API and the worker hold their pooled connections as the same role.
-        Assert.Equal([role], await ListAsync<string>(connection,
+        Assert.Equal([role], await connection.ListAsync<string>(
             "SELECT DISTINCT usename::text FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"));
 
         foreach (var superuserOnly in (string[])["CREATE ROLE intruder LOGIN", "COPY (SELECT 1) TO PROGRAM 'true'", "CREATE DATABASE elsewhere", "ALTER SYSTEM SET work_mem = '1GB'"])
@@ -34,20 +34,5 @@ public sealed class DatabaseRoleTests(HeimdexGraph graph)
             var refused = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync(Cancellation));
             Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql) => (await ListAsync<T>(connection, sql)).Single();
-
-    private static async Task<List<T>> ListAsync<T>(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(Cancellation);
-        var values = new List<T>();
-        while (await reader.ReadAsync(Cancellation))
-        {
-            values.Add(reader.GetFieldValue<T>(0));
-        }
-
-        return values;
     }
 }

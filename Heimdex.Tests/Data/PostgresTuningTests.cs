@@ -18,18 +18,12 @@ public sealed class PostgresTuningTests(HeimdexGraph graph)
         Assert.True(memory.Single(setting => setting.Name == "shared_buffers").Bytes > 128 * 1024 * 1024, "more shared buffers than the default's 128 MB");
         foreach (var setting in memory)
         {
-            Assert.Equal((setting.Name, setting.Bytes), (setting.Name, await ScalarAsync<long>(connection, $"SELECT pg_size_bytes(current_setting('{setting.Name}'))")));
+            Assert.Equal((setting.Name, setting.Bytes), (setting.Name, await connection.ScalarAsync<long>($"SELECT pg_size_bytes(current_setting('{setting.Name}'))")));
         }
 
         foreach (var (name, value) in PostgresTuning.Planner)
         {
-            Assert.Equal((name, value), (name, await ScalarAsync<string>(connection, $"SELECT current_setting('{name}')")));
+            Assert.Equal((name, value), (name, await connection.ScalarAsync<string>($"SELECT current_setting('{name}')")));
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
     }
 }
