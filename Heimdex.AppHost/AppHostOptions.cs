@@ -12,8 +12,13 @@ public sealed record AppHostOptions(
     bool DashboardHttps,
     bool InstallOnly,
     string? OtlpEndpoint,
-    string ModelCacheDirectory)
+    string ModelCacheDirectory,
+    int Workers = 1,
+    int ApiReplicas = 1)
 {
+    /// <summary>More processes of one service than this on one machine only compete for its cores.</summary>
+    public const int MaxReplicas = 16;
+
     public const int DefaultApiPort = 5180;
     public const int DefaultDashboardPort = 18888;
 
@@ -26,6 +31,8 @@ public sealed record AppHostOptions(
           --dashboard-https       serve the dashboard over https with the .NET development certificate
           --otlp-endpoint URL     send the services' traces, metrics and logs there instead of to the dashboard
           --model-cache DIR       where model packages are installed (default: ~/.cache/heimdex/models; kept by --fresh)
+          --workers N             run N worker processes (default 1); they share the queue and each takes stages
+          --api-replicas N        run N API processes (default 1), the first on --api-port, the others on free ports
           --install               install the system packages and models the graph needs, then exit
         """;
 
@@ -55,6 +62,9 @@ public sealed record AppHostOptions(
             int Port() => int.TryParse(Value(), out var port) && port is > 0 and < 65536
                 ? port
                 : throw new AppHostException($"{args[i - 1]} takes a port number.\n{Usage}");
+            int Count() => int.TryParse(Value(), out var count) && count is > 0 and <= MaxReplicas
+                ? count
+                : throw new AppHostException($"{args[i - 1]} takes a number from 1 to {MaxReplicas}.\n{Usage}");
             options = args[i] switch
             {
                 "--data-dir" => options with { DataDirectory = Value() },
@@ -64,6 +74,8 @@ public sealed record AppHostOptions(
                 "--dashboard-https" => options with { DashboardHttps = true },
                 "--otlp-endpoint" => options with { OtlpEndpoint = Value() },
                 "--model-cache" => options with { ModelCacheDirectory = Value() },
+                "--workers" => options with { Workers = Count() },
+                "--api-replicas" => options with { ApiReplicas = Count() },
                 "--install" => options with { InstallOnly = true },
                 var unknown => throw new AppHostException($"Unknown option '{unknown}'.\n{Usage}"),
             };

@@ -38,20 +38,28 @@ try
         .WithReference(redis).WaitFor(redis)
         .WithReference(storage).WaitFor(storage);
 
-    Service(builder.AddProject<Projects.Heimdex_Api>("api"), options.ApiPort)
-        // The API's HNSW builds, read again after a restart instead of built again.
-        .WithEnvironment("Search__SnapshotDirectory", Path.Combine(data.Path, "api-search-snapshots"))
-        .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
-        .WithLink("scalar", ServiceEndpoints.Scalar)
-        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.TusClient);
+    // Replicas are resources of their own (api, api-2, …; worker, worker-2, …), each with its address, health,
+    // console and restart button: the API's replicas share nothing but the servers, the workers share one queue.
+    foreach (var name in ServiceNames.Replicas(ServiceNames.Api, options.ApiReplicas))
+    {
+        Service(builder.AddProject<Projects.Heimdex_Api>(name), name == ServiceNames.Api ? options.ApiPort : DataDirectory.FreePort())
+            // The replica's HNSW builds, read again after a restart instead of built again.
+            .WithEnvironment("Search__SnapshotDirectory", Path.Combine(data.Path, $"{name}-search-snapshots"))
+            .WithLink("openapi", ServiceEndpoints.OpenApiDocument)
+            .WithLink("scalar", ServiceEndpoints.Scalar)
+            .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition, ModelPackage.TusClient);
+    }
 
-    Service(builder.AddProject<Projects.Heimdex_Worker>("worker"), DataDirectory.FreePort())
-        .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
-        .WithSystemPackages(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
-        .WithSystemPackages(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
-        .WithSystemPackages(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
-        .WithSystemPackages(SystemRequirement.DejaVuFonts)
-        .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition);
+    foreach (var name in ServiceNames.Replicas(ServiceNames.Worker, options.Workers))
+    {
+        Service(builder.AddProject<Projects.Heimdex_Worker>(name), DataDirectory.FreePort())
+            .WithLink("hangfire", ServiceEndpoints.HangfireDashboard)
+            .WithSystemPackages(SystemRequirement.FFmpeg, SystemRequirement.FFprobe)
+            .WithSystemPackages(SystemRequirement.Pocketsphinx, SystemRequirement.PocketsphinxEnglish)
+            .WithSystemPackages(SystemRequirement.Tesseract, SystemRequirement.TesseractEnglish)
+            .WithSystemPackages(SystemRequirement.DejaVuFonts)
+            .WithModels(models, ModelPackage.MiniLm, ModelPackage.FaceRecognition);
+    }
 
     builder.AddGraphReport(data);
     builder.AddOrderlyShutdown();

@@ -22,6 +22,22 @@ public sealed class HeimdexGraph : IAsyncLifetime
     /// <summary>How old stored bytes no row owns must be before a sweep removes them: seconds here, not a day.</summary>
     public static readonly TimeSpan OrphanAfter = TimeSpan.FromSeconds(5);
 
+    /// <summary>The services' configuration in test graphs: limits a test can exceed, failure handling on a test's time scale.</summary>
+    public static IReadOnlyDictionary<string, string> ServiceEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Uploads__OrphanAfter"] = OrphanAfter.ToString(),
+        // Failure handling on a test's time scale: quick retries, a watchdog that notices a dead worker in seconds.
+        ["Pipeline__RetryDelaysSeconds__0"] = "1",
+        ["Pipeline__RetryDelaysSeconds__1"] = "1",
+        ["Pipeline__HeartbeatInterval"] = "00:00:01",
+        // Long enough that a worker busy with CPU-bound stages on two cores is never taken for dead.
+        ["Pipeline__HeartbeatTimeout"] = "00:00:30",
+        ["Pipeline__WatchdogInterval"] = "00:00:02",
+        ["Pipeline__StallTimeout"] = "00:01:30",
+        ["Search__ReconcileInterval"] = "00:00:02",
+    };
+
     private TestGraph? _graph;
     private ConnectionMultiplexer? _redis;
 
@@ -70,20 +86,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _graph = await TestGraph.StartAsync(dashboard: true, serviceEnvironment: new Dictionary<string, string>
-        {
-            ["Uploads__MaxBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Uploads__OrphanAfter"] = OrphanAfter.ToString(),
-            // Failure handling on a test's time scale: quick retries, a watchdog that notices a dead worker in seconds.
-            ["Pipeline__RetryDelaysSeconds__0"] = "1",
-            ["Pipeline__RetryDelaysSeconds__1"] = "1",
-            ["Pipeline__HeartbeatInterval"] = "00:00:01",
-            // Long enough that a worker busy with CPU-bound stages on two cores is never taken for dead.
-            ["Pipeline__HeartbeatTimeout"] = "00:00:30",
-            ["Pipeline__WatchdogInterval"] = "00:00:02",
-            ["Pipeline__StallTimeout"] = "00:01:30",
-            ["Search__ReconcileInterval"] = "00:00:02",
-        });
+        _graph = await TestGraph.StartAsync(dashboard: true, serviceEnvironment: ServiceEnvironment);
         await _graph.WaitForHealthyAsync("api", "worker");
         Api = _graph.Endpoint("api");
         Storage = StorageConnection.Parse(await _graph.ConnectionStringAsync(ConnectionNames.Storage));
@@ -141,6 +144,12 @@ public sealed class HeimdexGraph : IAsyncLifetime
     public async Task<string> CreateUserAsync(string name)
     {
         using var admin = Client(AdminKey);
+        return await CreateUserAsync(admin, name);
+    }
+
+    /// <summary>Creates a user through the administrator's <paramref name="admin"/> client; returns the user's API key.</summary>
+    public static async Task<string> CreateUserAsync(HttpClient admin, string name)
+    {
         using var response = await admin.PostAsJsonAsync("/api/users", new { name });
         response.EnsureSuccessStatusCode();
         var created = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();

@@ -14,6 +14,10 @@ public sealed record TelemetryItem(string Resource, JsonElement Item)
 
     public string Text(string property) => Item.TryGetProperty(property, out var value) ? value.ToString() : "";
 
+    /// <summary>When a span started and ended, in nanoseconds since 1970 (OTLP's unit).</summary>
+    public (long Start, long End) Interval => (long.Parse(Text("startTimeUnixNano"), System.Globalization.CultureInfo.InvariantCulture),
+        long.Parse(Text("endTimeUnixNano"), System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>OTLP's status code: 0 unset, 1 ok, 2 error.</summary>
     public bool IsError => Item.TryGetProperty("status", out var status) && status.TryGetProperty("code", out var code)
                            && code.ToString() is "2" or "STATUS_CODE_ERROR";

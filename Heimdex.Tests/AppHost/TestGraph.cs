@@ -52,20 +52,22 @@ public sealed class TestGraph : IAsyncDisposable
     /// graph with a broken server never does.
     /// </param>
     /// <param name="workerStorage">Rewrites the storage connection string the worker gets, e.g. to read through a proxy.</param>
+    /// <param name="options">More of the AppHost's options, such as <c>--workers 3</c>.</param>
     public static async Task<TestGraph> StartAsync(
         IReadOnlyDictionary<string, string>? serviceEnvironment = null, bool dashboard = false, string? dataDirectory = null,
         IReadOnlyDictionary<string, string>? workerEnvironment = null, bool expectFailure = false,
-        Func<string, string>? workerStorage = null)
+        Func<string, string>? workerStorage = null, params string[] options)
     {
         var cancellation = TestContext.Current.CancellationToken;
         dataDirectory ??= NewDataDirectory();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Heimdex_AppHost>(
-            ["--data-dir", dataDirectory, "--api-port", AppHostProcess.FreePort(), "--dashboard-port", AppHostProcess.FreePort()],
+            ["--data-dir", dataDirectory, "--api-port", AppHostProcess.FreePort(), "--dashboard-port", AppHostProcess.FreePort(), .. options],
             (options, _) => options.DisableDashboard = !dashboard,
             cancellation);
         var hostLogs = new LogRecords();
         builder.Services.AddLogging(logging => logging.AddProvider(hostLogs));
-        foreach (var service in builder.Resources.OfType<ProjectResource>().Where(p => p.Name is "api" or "worker" or "migrations"))
+        foreach (var service in builder.Resources.OfType<ProjectResource>()
+                     .Where(p => p.Name == "migrations" || IsReplicaOf(p.Name, ServiceNames.Api) || IsReplicaOf(p.Name, ServiceNames.Worker)))
         {
             var resource = builder.CreateResourceBuilder(service);
             foreach (var (name, value) in serviceEnvironment ?? new Dictionary<string, string>())
@@ -73,7 +75,7 @@ public sealed class TestGraph : IAsyncDisposable
                 resource.WithEnvironment(name, value);
             }
 
-            if (service.Name == "worker")
+            if (IsReplicaOf(service.Name, ServiceNames.Worker))
             {
                 foreach (var (name, value) in workerEnvironment ?? new Dictionary<string, string>())
                 {
@@ -99,6 +101,9 @@ public sealed class TestGraph : IAsyncDisposable
 
         return new TestGraph(app, dataDirectory, hostLogs);
     }
+
+    private static bool IsReplicaOf(string resource, string service) =>
+        resource == service || resource.StartsWith(service + "-", StringComparison.Ordinal);
 
     public async Task WaitForHealthyAsync(params string[] resources)
     {

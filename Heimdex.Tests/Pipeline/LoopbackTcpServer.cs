@@ -6,17 +6,19 @@ namespace Heimdex.Tests.Pipeline;
 /// <summary>
 /// The plumbing of the tests' misbehaving servers: a loopback listener that hands each connection to a handler and
 /// holds every connection open (the handler's, and any it <see cref="Hold"/>s) until disposed, so a stall is silence,
-/// not a closed socket. A connection the other side drops ends its handler quietly.
+/// not a closed socket. A connection the other side drops ends its handler quietly. It listens on a free loopback
+/// port unless given another address.
 /// </summary>
 public sealed class LoopbackTcpServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _held = [];
     private readonly Task _accepting;
 
-    public LoopbackTcpServer(Func<TcpClient, CancellationToken, Task> handle)
+    public LoopbackTcpServer(Func<TcpClient, CancellationToken, Task> handle, IPEndPoint? listenOn = null)
     {
+        _listener = new TcpListener(listenOn ?? new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Start();
         _accepting = AcceptAsync(handle);
     }

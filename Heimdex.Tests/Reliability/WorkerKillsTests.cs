@@ -18,15 +18,6 @@ public sealed class WorkerKillsTests(HeimdexGraph graph)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    /// <summary>What no video may hold twice: the same scene, words said at the same moment, a line shown at the same moment, a face at the same place.</summary>
-    private static readonly (string Table, string Key)[] Unique =
-    [
-        ("Scenes", "\"Index\""),
-        ("TranscriptSegments", "\"StartSeconds\", \"Text\""),
-        ("OnScreenTexts", "\"StartSeconds\", \"Text\""),
-        ("Faces", "\"SceneId\", \"X\", \"Y\""),
-    ];
-
     [Fact]
     public async Task A_worker_killed_at_a_random_moment_of_every_stage_still_indexes_every_video_once()
     {
@@ -76,20 +67,11 @@ public sealed class WorkerKillsTests(HeimdexGraph graph)
         }
 
         TestContext.Current.SendDiagnosticMessage($"{videos.Count} videos; kills: {string.Join("; ", kills)}");
-        using var s3 = graph.Storage.CreateClient();
         foreach (var id in videos)
         {
             var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() is "indexed" or "failed", "indexed after the kills", seconds: 300);
             Assert.True(video.GetProperty("state").GetString() == "indexed", video.ToString());
-            foreach (var (table, key) in Unique)
-            {
-                Assert.True(await DuplicatesAsync(table, key, id) == 0, $"video {id} holds the same {table} row twice");
-            }
-
-            var stored = (await TestFiles.StorageSnapshotAsync(s3, graph.Storage.Bucket)).Objects;
-            var scenes = (await alice.GetFromJsonAsync<JsonElement>($"/api/videos/{id}/scenes", Cancellation)).GetArrayLength();
-            Assert.Equal(scenes, stored.Count(key => key.StartsWith(StorageKeys.VideoPrefix(id) + "keyframes/", StringComparison.Ordinal)));
-            Assert.Equal(scenes, stored.Count(key => key.StartsWith(StorageKeys.VideoPrefix(id) + "thumbnails/", StringComparison.Ordinal)));
+            await IndexedOnce.AssertAsync(graph.DatabaseConnectionString, graph.Storage, alice, id);
         }
     }
 
@@ -169,16 +151,5 @@ public sealed class WorkerKillsTests(HeimdexGraph graph)
         await using var reader = await command.ExecuteReaderAsync(Cancellation);
         Assert.True(await reader.ReadAsync(Cancellation), $"video {video} has no {stage} run");
         return (reader.GetString(0), reader.GetInt32(1));
-    }
-
-    private async Task<long> DuplicatesAsync(string table, string key, Guid id)
-    {
-        await using var connection = new NpgsqlConnection(graph.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var count = new NpgsqlCommand($"SELECT count(*) - count(DISTINCT ({key})) FROM \"{table}\" WHERE \"VideoId\" = $1", connection)
-        {
-            Parameters = { new() { Value = id } },
-        };
-        return (long)(await count.ExecuteScalarAsync(Cancellation))!;
     }
 }
