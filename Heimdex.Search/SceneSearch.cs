@@ -36,9 +36,6 @@ public sealed class SceneSearch(
     /// <summary>How many candidates each ranking draws (the vector index's nearest, the best by words, by near spellings).</summary>
     public const int CandidatesPerRanking = 200;
 
-    /// <summary>With a person or date filter the vector candidates are filtered afterwards, so more are drawn.</summary>
-    private const int FilteredSemanticCandidates = 5 * CandidatesPerRanking;
-
     /// <summary>How many of the owner's words, nearest first, stand in for a query word the library lacks.</summary>
     private const int CorrectionsPerWord = 3;
 
@@ -111,10 +108,11 @@ public sealed class SceneSearch(
         }
 
         EnsureLoaded();
-        var (text, videoId, personId, from, to) = (query.Text, query.VideoId, query.PersonId, query.From, query.To);
+        // Npgsql writes timestamptz from UTC only; a date given with another offset is the same instant in UTC.
+        var (text, videoId, personId, from, to) = (query.Text, query.VideoId, query.PersonId, query.From?.ToUniversalTime(), query.To?.ToUniversalTime());
         var embedding = encoder.Value.Embed(text);
         timing.Mark("embed");
-        var nearest = indexes.Text.Search(owner, embedding, query.Filtered ? FilteredSemanticCandidates : CandidatesPerRanking, videoId);
+        var nearest = indexes.Text.Search(owner, embedding, CandidatesPerRanking, await VectorFilterAsync(owner, videoId, personId, from, to, cancellationToken));
         timing.Mark("vectors");
         var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
 
@@ -188,6 +186,33 @@ public sealed class SceneSearch(
         timing.Mark("hits");
         var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
         return new SearchResponse(text, hits, next);
+    }
+
+    /// <summary>
+    /// The query's filters as the vector index applies them, inside its search: the videos they allow (one video,
+    /// those uploaded in the dates, those where the person appears) and, for a person, the scenes that show them.
+    /// </summary>
+    private async Task<SceneFilter?> VectorFilterAsync(
+        Guid owner, Guid? videoId, Guid? personId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        HashSet<Guid>? videos = videoId is { } only ? [only] : null;
+        if (from is not null || to is not null)
+        {
+            var uploaded = await db.Videos.Where(v => v.OwnerId == owner && (from == null || v.CreatedAt >= from) && (to == null || v.CreatedAt < to))
+                .Select(v => v.Id).ToListAsync(cancellationToken);
+            videos = videos is null ? [.. uploaded] : [.. videos.Intersect(uploaded)];
+        }
+
+        HashSet<Guid>? scenes = null;
+        if (personId is { } person)
+        {
+            var appearances = await db.Faces.Where(f => f.PersonId == person).Select(f => new { f.SceneId, f.VideoId }).Distinct().ToListAsync(cancellationToken);
+            scenes = [.. appearances.Select(a => a.SceneId)];
+            var shown = appearances.Select(a => a.VideoId).ToHashSet();
+            videos = videos is null ? shown : [.. videos.Intersect(shown)];
+        }
+
+        return videos is null && scenes is null ? null : new SceneFilter(videos, scenes);
     }
 
     /// <summary>

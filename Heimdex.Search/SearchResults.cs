@@ -37,7 +37,4 @@ public sealed record ImageSearchResponse(string FileName, int FacesSearched, IRe
 /// and the page: <see cref="Limit"/> hits after the offset <see cref="Cursor"/> holds.
 /// </summary>
 public sealed record SceneQuery(
-    string Text, Guid? VideoId = null, Guid? PersonId = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 20, string? Cursor = null)
-{
-    public bool Filtered => PersonId is not null || From is not null || To is not null;
-}
+    string Text, Guid? VideoId = null, Guid? PersonId = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int Limit = 20, string? Cursor = null);

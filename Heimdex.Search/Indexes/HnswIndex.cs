@@ -1,3 +1,6 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 
 namespace Heimdex.Search.Indexes;
@@ -8,8 +11,10 @@ namespace Heimdex.Search.Indexes;
 /// searches run. At most one search per core runs in it at a time, as many as USearch has thread contexts. The
 /// similarities it finds are of the quantised vectors, so callers re-rank its candidates exactly. Its native memory
 /// is freed when the last lease is released: the owner's (<see cref="Dispose"/>) and any search's still running.
+/// A search may take a filter that the graph walk itself applies (USearch's <c>usearch_filtered_search</c>, which
+/// the .NET binding does not wrap), so the nearest rows that pass it are found, not the nearest rows filtered after.
 /// </summary>
-public sealed class HnswIndex : IDisposable
+public sealed partial class HnswIndex : IDisposable
 {
     /// <summary>Neighbours per node: 16 links (32 on the bottom layer) hold recall on 384-d embeddings at small cost.</summary>
     private const ulong Connectivity = 16;
@@ -47,20 +52,80 @@ public sealed class HnswIndex : IDisposable
     /// <summary>Writes the index to <paramref name="path"/>; it is never changed, so no search has to wait.</summary>
     public void Save(string path) => _index.Save(path);
 
-    /// <summary>Rows of about the <paramref name="count"/> nearest vectors, nearest first, with their quantised cosine similarity.</summary>
-    public IReadOnlyList<(int Row, float Similarity)> Search(float[] query, int count)
+    /// <summary>
+    /// Rows of about the <paramref name="count"/> nearest vectors that <paramref name="allow"/> accepts (all, without
+    /// one), nearest first, with their quantised cosine similarity.
+    /// </summary>
+    public IReadOnlyList<(int Row, float Similarity)> Search(float[] query, int count, Func<int, bool>? allow = null)
     {
         _contexts.Wait();
         try
         {
-            var found = _index.Search(query, count, out var keys, out var distances);
-            return [.. Enumerable.Range(0, found).Select(i => ((int)keys[i], 1 - distances[i]))];
+            if (allow is null)
+            {
+                var found = _index.Search(query, count, out var keys, out var distances);
+                return [.. Enumerable.Range(0, found).Select(i => ((int)keys[i], 1 - distances[i]))];
+            }
+
+            return FilteredSearch(query, count, allow);
         }
         finally
         {
             _contexts.Release();
         }
     }
+
+    private static readonly FieldInfo NativeHandle = typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException("Cloud.Unum.USearch changed: USearchIndex no longer holds its native index in _index.");
+
+    private unsafe List<(int Row, float Similarity)> FilteredSearch(float[] query, int count, Func<int, bool> allow)
+    {
+        var keys = new ulong[count];
+        var distances = new float[count];
+        var state = GCHandle.Alloc(allow);
+        try
+        {
+            nuint found;
+            nint error;
+            fixed (float* vector = query)
+            fixed (ulong* foundKeys = keys)
+            fixed (float* foundDistances = distances)
+            {
+                found = UsearchFilteredSearch((nint)NativeHandle.GetValue(_index)!, vector, (uint)ScalarKind.Float32, (nuint)count,
+                    &Allows, GCHandle.ToIntPtr(state), foundKeys, foundDistances, out error);
+            }
+
+            if (error != 0)
+            {
+                throw new USearchException($"USearch filtered search failed: {Marshal.PtrToStringAnsi(error)}");
+            }
+
+            return [.. Enumerable.Range(0, (int)found).Select(i => ((int)keys[i], 1 - distances[i]))];
+        }
+        finally
+        {
+            state.Free();
+        }
+    }
+
+    /// <summary>USearch's filter callback: non-zero keeps the row. It must not throw into native code.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int Allows(ulong row, nint state)
+    {
+        try
+        {
+            return ((Func<int, bool>)GCHandle.FromIntPtr(state).Target!)((int)row) ? 1 : 0;
+        }
+        catch
+        {
+            return 0;
+        }
+    }
+
+    [LibraryImport("libusearch_c", EntryPoint = "usearch_filtered_search")]
+    private static unsafe partial nuint UsearchFilteredSearch(
+        nint index, float* query, uint queryKind, nuint count, delegate* unmanaged[Cdecl]<ulong, nint, int> filter, nint filterState,
+        ulong* keys, float* distances, out nint error);
 
     /// <summary>A search's lease: taken while the index is current, so it is never taken on a freed index.</summary>
     public void Acquire() => Interlocked.Increment(ref _leases);

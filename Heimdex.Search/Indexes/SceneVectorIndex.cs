@@ -10,6 +10,15 @@ namespace Heimdex.Search.Indexes;
 public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null);
 
 /// <summary>
+/// Which of an owner's scenes a search may return: those of <see cref="Videos"/> (all videos without it) that are
+/// in <see cref="Scenes"/> (all their scenes without it).
+/// </summary>
+public sealed record SceneFilter(IReadOnlySet<Guid>? Videos = null, IReadOnlySet<Guid>? Scenes = null)
+{
+    public bool Allows(Guid sceneId, Guid videoId) => (Videos is null || Videos.Contains(videoId)) && (Scenes is null || Scenes.Contains(sceneId));
+}
+
+/// <summary>
 /// The scene embeddings of one space in memory, grouped by owner so a search only ever scans that user's scenes.
 /// Small libraries are scanned exactly (SIMD dot products of unit vectors = cosine); above a threshold an owner's
 /// vectors also get an <see cref="HnswIndex"/>, built in the background, whose candidates are re-ranked by their exact
@@ -17,8 +26,10 @@ public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateO
 /// newer than the build are scanned exactly until the next build. Postgres stays the source of truth: the index is
 /// loaded from it and reloaded per video. With a <paramref name="snapshotDirectory"/> each build is saved there, and
 /// after a restart an owner's saved build is read instead of built again: what changed since is answered exactly.
+/// A <see cref="SceneFilter"/> applies inside the search: when it allows fewer than <see cref="ExactFilteredBelow"/>
+/// vectors they are scanned exactly, otherwise the HNSW walk itself skips the rows it rejects.
 /// </summary>
-public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snapshotDirectory = null)
+public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snapshotDirectory = null, int exactFilteredBelow = SceneVectorIndex.ExactFilteredBelow)
 {
     private sealed record Video(Guid Owner, (Guid SceneId, float[] Vector)[] Scenes);
 
@@ -27,6 +38,9 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
     /// scan stays at or above 0.95 where the graph's own top 10 of quantised vectors would miss some.
     /// </summary>
     private const int MinApproximateCandidates = 100;
+
+    /// <summary>Filtered to fewer vectors than this, a search scans them exactly: cheaper than a graph walk that rejects most rows.</summary>
+    public const int ExactFilteredBelow = 20_000;
 
     /// <summary>
     /// An HNSW build over an owner's vectors; each row remembers its vector and the video array it came from (none for
@@ -128,24 +142,28 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         }
     }
 
-    /// <summary>The owner's <paramref name="count"/> scenes most similar to <paramref name="query"/>, best first.</summary>
-    public IReadOnlyList<(Guid SceneId, float Similarity)> Search(Guid ownerId, float[] query, int count, Guid? videoId = null)
+    /// <summary>The owner's <paramref name="count"/> scenes most similar to <paramref name="query"/> that <paramref name="filter"/> allows, best first.</summary>
+    public IReadOnlyList<(Guid SceneId, float Similarity)> Search(Guid ownerId, float[] query, int count, SceneFilter? filter = null)
     {
-        List<(Guid SceneId, float[] Vector)[]> exact;
+        List<(Guid VideoId, (Guid SceneId, float[] Vector)[] Scenes)> exact;
         Approximate? approximate;
         Dictionary<Guid, (Guid, float[])[]> current;
         lock (_lock)
         {
-            var videos = _videosByOwner.TryGetValue(ownerId, out var owned) ? owned.Where(v => videoId is null || v == videoId).ToList() : [];
+            var videos = _videosByOwner.TryGetValue(ownerId, out var owned)
+                ? owned.Where(v => filter?.Videos is not { } allowed || allowed.Contains(v)).ToList()
+                : [];
             current = videos.ToDictionary(v => v, v => _videos[v].Scenes);
-            approximate = videoId is null ? _approximate.GetValueOrDefault(ownerId) : null;
+            // The vectors a filtered search would take the cosine of, were it to scan exactly.
+            var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : current.Values.Sum(scenes => scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
+            approximate = allowed >= exactFilteredBelow ? _approximate.GetValueOrDefault(ownerId) : null;
             approximate?.Index.Acquire();
-            exact = [.. current.Values.Where(scenes => approximate is null || !approximate.Covered.Contains(scenes))];
+            exact = [.. current.Where(video => approximate is null || !approximate.Covered.Contains(video.Value)).Select(video => (video.Key, video.Value))];
         }
 
         try
         {
-            return Nearest(query, count, exact, approximate, current);
+            return Nearest(query, count, filter, exact, approximate, current);
         }
         finally
         {
@@ -155,10 +173,10 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
 
     /// <summary>
     /// The best of the exactly scanned arrays and of the build's candidates that still come from the videos held now,
-    /// by exact cosine. Arrays are replaced, never mutated, so this runs outside the lock.
+    /// by exact cosine, of the scenes the filter allows. Arrays are replaced, never mutated, so this runs outside the lock.
     /// </summary>
-    private static List<(Guid SceneId, float Similarity)> Nearest(
-        float[] query, int count, List<(Guid SceneId, float[] Vector)[]> exact, Approximate? approximate, Dictionary<Guid, (Guid, float[])[]> current)
+    private static List<(Guid SceneId, float Similarity)> Nearest(float[] query, int count, SceneFilter? filter,
+        List<(Guid VideoId, (Guid SceneId, float[] Vector)[] Scenes)> exact, Approximate? approximate, Dictionary<Guid, (Guid, float[])[]> current)
     {
         var best = new PriorityQueue<Guid, float>(count + 1);
         void Offer(Guid sceneId, float similarity)
@@ -173,23 +191,34 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
             }
         }
 
-        foreach (var scenes in exact)
+        foreach (var (videoId, scenes) in exact)
         {
             foreach (var (sceneId, vector) in scenes)
             {
-                Offer(sceneId, TensorPrimitives.Dot(query, vector));
+                if (filter is null || filter.Allows(sceneId, videoId))
+                {
+                    Offer(sceneId, TensorPrimitives.Dot(query, vector));
+                }
             }
         }
 
         if (approximate is not null)
         {
-            foreach (var (row, _) in approximate.Index.Search(query, Math.Max(count, MinApproximateCandidates)))
+            // A row without a source (its video changed since the snapshot) is never the array held now; neither it
+            // nor a row the filter rejects takes a candidate's place.
+            bool Answers(int row)
             {
-                // A row without a source (its video changed since the snapshot) is never the array held now.
-                var (sceneId, video, source, vector) = approximate.Rows[row];
-                if (current.TryGetValue(video, out var now) && ReferenceEquals(now, source))
+                var (sceneId, video, source, _) = approximate.Rows[row];
+                return current.TryGetValue(video, out var now) && ReferenceEquals(now, source) && (filter is null || filter.Allows(sceneId, video));
+            }
+
+            var candidates = Math.Max(count, MinApproximateCandidates);
+            var found = filter is null ? approximate.Index.Search(query, candidates) : approximate.Index.Search(query, candidates, Answers);
+            foreach (var (row, _) in found)
+            {
+                if (filter is not null || Answers(row))
                 {
-                    Offer(sceneId, TensorPrimitives.Dot(query, vector));
+                    Offer(approximate.Rows[row].SceneId, TensorPrimitives.Dot(query, approximate.Rows[row].Vector));
                 }
             }
         }

@@ -90,6 +90,12 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
             Assert.Null(byMeaning.Hits[0].Score.Lexical);
             Assert.NotNull(byMeaning.Hits[0].Score.Semantic);
 
+            // Filters apply inside the vector search; dates in any offset.
+            var yesterday = DateTimeOffset.UtcNow.AddDays(-1).ToOffset(TimeSpan.FromHours(-7));
+            Assert.Equal(scenes[1], (await SearchAsync(new SceneQuery("a soccer game with goals", From: yesterday))).Hits[0].SceneId);
+            Assert.Empty((await SearchAsync(new SceneQuery("a soccer game with goals", From: yesterday.AddDays(2)))).Hits);
+            Assert.Equal(scenes[1], (await SearchAsync(new SceneQuery("a soccer game with goals", VideoId: byWords.Hits[0].VideoId, To: yesterday.AddDays(2)))).Hits[0].SceneId);
+
             // Pages of one ranking: every scene once, in order, none of another owner's; the cursor serves no other filter.
             var query = new SceneQuery("bread football planets", Limit: 1);
             var seen = new List<Guid>();

@@ -32,6 +32,41 @@ public sealed class SceneVectorIndexTests
         Assert.True(recall >= 0.95, $"recall@10 {recall:0.000}");
     }
 
+    /// <summary>
+    /// A filter (videos, and a person's scenes within them) applies inside the search, on the HNSW walk or by an exact
+    /// scan of what it allows: its nearest scenes are found however few it allows, not the few of the unfiltered
+    /// nearest that pass it.
+    /// </summary>
+    [Theory]
+    [InlineData(300, 1, 1_000)] // 30k of 40k vectors: the graph walk skips the rest
+    [InlineData(40, 10, 100)] // a tenth of 40 videos' scenes, 1 % of all: still the graph walk, its filter rejecting 99 % of rows
+    [InlineData(400, 50, SceneVectorIndex.ExactFilteredBelow)] // one scene in 50 of every video: 800 vectors, scanned exactly
+    public void A_filter_applies_inside_the_search_so_recall_holds_however_few_scenes_it_allows(int videosAllowed, int everyNthScene, int exactBelow)
+    {
+        var owner = Guid.NewGuid();
+        var vectors = SyntheticEmbeddings.Generate(40_000, 384, topics: 300, spread: 1.0f, seed: 5);
+        var queries = SyntheticEmbeddings.Generate(50, 384, topics: 300, spread: 1.0f, seed: 5, skip: 40_000);
+        var videos = vectors.Chunk(100).Select(chunk => (Video: Guid.NewGuid(), Scenes: chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)).ToArray())).ToList();
+        var index = new SceneVectorIndex(approximateAbove: 1_000, exactFilteredBelow: exactBelow);
+        index.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
+        index.WaitForApproximateIndexes();
+        Assert.True(index.IsApproximate(owner));
+
+        var random = new Random(videosAllowed);
+        var allowed = videos.OrderBy(_ => random.Next()).Take(videosAllowed).ToList();
+        var scenes = allowed.SelectMany(v => v.Scenes.Where((_, i) => i % everyNthScene == 0)).ToList();
+        var filter = new SceneFilter(allowed.Select(v => v.Video).ToHashSet(), everyNthScene == 1 ? null : scenes.Select(s => s.SceneId).ToHashSet());
+        var recall = queries.Average(query =>
+        {
+            var exact = scenes.OrderByDescending(s => TensorPrimitives.Dot(query, s.Vector)).Take(10).Select(s => s.SceneId).ToHashSet();
+            var found = index.Search(owner, query, 10, filter);
+            Assert.Equal(10, found.Count);
+            return found.Count(hit => exact.Contains(hit.SceneId)) / 10.0;
+        });
+
+        Assert.True(recall >= 0.95, $"recall@10 {recall:0.000} with {scenes.Count} of {vectors.Length} scenes allowed");
+    }
+
     [Fact]
     public void Above_its_threshold_the_scene_index_answers_approximately_and_stays_current()
     {
