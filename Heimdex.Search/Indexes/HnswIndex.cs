@@ -29,6 +29,9 @@ public sealed partial class HnswIndex : IDisposable
 
     public long Count => (long)_index.Size();
 
+    /// <summary>The native memory the graph and its 8-bit vectors take, as USearch counts it.</summary>
+    public long MemoryBytes => (long)UsearchMemoryUsage((nint)NativeHandle.GetValue(_index)!, out _);
+
     /// <summary>An index whose row <c>i</c> is <paramref name="vectors"/>[i].</summary>
     public static HnswIndex Build(float[][] vectors)
     {
@@ -121,6 +124,9 @@ public sealed partial class HnswIndex : IDisposable
             return 0;
         }
     }
+
+    [LibraryImport("libusearch_c", EntryPoint = "usearch_memory_usage")]
+    private static partial nuint UsearchMemoryUsage(nint index, out nint error);
 
     [LibraryImport("libusearch_c", EntryPoint = "usearch_filtered_search")]
     private static unsafe partial nuint UsearchFilteredSearch(

@@ -5,9 +5,11 @@ namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// What an index holds now: vectors, owners, owners answered through an HNSW build, builds running, builds done and
-/// builds read from snapshots since start, and why the last build could not be built or saved, if one could not.
+/// builds read from snapshots since start, why the last build could not be built or saved, if one could not, and
+/// the native memory of the HNSW builds (their graphs and 8-bit vectors; the float vectors are counted apart).
 /// </summary>
-public sealed record VectorIndexStatus(int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null);
+public sealed record VectorIndexStatus(
+    int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null, long GraphBytes = 0);
 
 /// <summary>
 /// Which of an owner's scenes a search may return: those of <see cref="Videos"/> (all videos without it) that are
@@ -67,7 +69,7 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
             lock (_lock)
             {
                 return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
-                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem);
+                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, _approximate.Values.Sum(a => a.Index.MemoryBytes));
             }
         }
     }
