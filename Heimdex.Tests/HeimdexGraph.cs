@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Hangfire;
 using Hangfire.Redis.StackExchange;
@@ -99,16 +98,7 @@ public sealed class HeimdexGraph : IAsyncLifetime
         Jobs = new RedisStorage(_redis, new RedisStorageOptions { Prefix = InfrastructureRegistration.HangfirePrefix });
     }
 
-    public HttpClient Client(string? apiKey)
-    {
-        var client = new HttpClient { BaseAddress = Api, Timeout = TimeSpan.FromMinutes(5) };
-        if (apiKey is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        }
-
-        return client;
-    }
+    public HttpClient Client(string? apiKey) => TestGraph.Client(Api, apiKey);
 
     /// <summary>Storage as it is now, to compare with after an operation that must leave nothing behind.</summary>
     public async Task<(HashSet<string> Objects, HashSet<string> MultipartUploads)> StorageSnapshotAsync()

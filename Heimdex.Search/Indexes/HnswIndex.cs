@@ -21,16 +21,22 @@ public sealed partial class HnswIndex : IDisposable
     private const ulong ExpansionAdd = 128;
     private const ulong ExpansionSearch = 128;
 
+    private static readonly FieldInfo NativeHandle = typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new InvalidOperationException("Cloud.Unum.USearch changed: USearchIndex no longer holds its native index in _index.");
+
     private readonly USearchIndex _index;
+
+    /// <summary>The native index, for the calls of USearch's C API the binding does not wrap; read once, not per search.</summary>
+    private readonly nint _native;
     private readonly SemaphoreSlim _contexts = new(Environment.ProcessorCount);
     private int _leases = 1;
 
-    private HnswIndex(USearchIndex index) => _index = index;
+    private HnswIndex(USearchIndex index) => (_index, _native) = (index, (nint)NativeHandle.GetValue(index)!);
 
     public long Count => (long)_index.Size();
 
     /// <summary>The native memory the graph and its 8-bit vectors take, as USearch counts it.</summary>
-    public long MemoryBytes => (long)UsearchMemoryUsage((nint)NativeHandle.GetValue(_index)!, out _);
+    public long MemoryBytes => (long)UsearchMemoryUsage(_native, out _);
 
     /// <summary>An index whose row <c>i</c> is <paramref name="vectors"/>[i].</summary>
     public static HnswIndex Build(float[][] vectors)
@@ -78,9 +84,6 @@ public sealed partial class HnswIndex : IDisposable
         }
     }
 
-    private static readonly FieldInfo NativeHandle = typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance)
-        ?? throw new InvalidOperationException("Cloud.Unum.USearch changed: USearchIndex no longer holds its native index in _index.");
-
     private unsafe List<(int Row, float Similarity)> FilteredSearch(float[] query, int count, Func<int, bool> allow)
     {
         var keys = new ulong[count];
@@ -94,7 +97,7 @@ public sealed partial class HnswIndex : IDisposable
             fixed (ulong* foundKeys = keys)
             fixed (float* foundDistances = distances)
             {
-                found = UsearchFilteredSearch((nint)NativeHandle.GetValue(_index)!, vector, (uint)ScalarKind.Float32, (nuint)count,
+                found = UsearchFilteredSearch(_native, vector, (uint)ScalarKind.Float32, (nuint)count,
                     &Allows, GCHandle.ToIntPtr(state), foundKeys, foundDistances, out error);
             }
 

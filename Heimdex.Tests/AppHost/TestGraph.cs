@@ -67,7 +67,7 @@ public sealed class TestGraph : IAsyncDisposable
         var hostLogs = new LogRecords();
         builder.Services.AddLogging(logging => logging.AddProvider(hostLogs));
         foreach (var service in builder.Resources.OfType<ProjectResource>()
-                     .Where(p => p.Name == "migrations" || IsReplicaOf(p.Name, ServiceNames.Api) || IsReplicaOf(p.Name, ServiceNames.Worker)))
+                     .Where(p => p.Name == "migrations" || ServiceNames.IsReplicaOf(p.Name, ServiceNames.Api) || ServiceNames.IsReplicaOf(p.Name, ServiceNames.Worker)))
         {
             var resource = builder.CreateResourceBuilder(service);
             foreach (var (name, value) in serviceEnvironment ?? new Dictionary<string, string>())
@@ -75,7 +75,7 @@ public sealed class TestGraph : IAsyncDisposable
                 resource.WithEnvironment(name, value);
             }
 
-            if (IsReplicaOf(service.Name, ServiceNames.Worker))
+            if (ServiceNames.IsReplicaOf(service.Name, ServiceNames.Worker))
             {
                 foreach (var (name, value) in workerEnvironment ?? new Dictionary<string, string>())
                 {
@@ -102,9 +102,6 @@ public sealed class TestGraph : IAsyncDisposable
         return new TestGraph(app, dataDirectory, hostLogs);
     }
 
-    private static bool IsReplicaOf(string resource, string service) =>
-        resource == service || resource.StartsWith(service + "-", StringComparison.Ordinal);
-
     public async Task WaitForHealthyAsync(params string[] resources)
     {
         foreach (var resource in resources)
@@ -129,12 +126,19 @@ public sealed class TestGraph : IAsyncDisposable
         (await File.ReadAllTextAsync(Path.Combine(DataDirectory, "admin.key"), TestContext.Current.CancellationToken)).Trim();
 
     /// <summary>A client of the graph's API holding the administrator's key.</summary>
-    public async Task<HttpClient> AdminClientAsync() => new()
+    public async Task<HttpClient> AdminClientAsync() => Client(Endpoint(ServiceNames.Api), await AdminKeyAsync());
+
+    /// <summary>A client of an API at <paramref name="api"/> holding <paramref name="apiKey"/> (none: anonymous).</summary>
+    public static HttpClient Client(Uri api, string? apiKey)
     {
-        BaseAddress = Endpoint("api"),
-        Timeout = TimeSpan.FromMinutes(5),
-        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", await AdminKeyAsync()) },
-    };
+        var client = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromMinutes(5) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return client;
+    }
 
     /// <summary>The service's own process (under DCP's <c>dotnet run</c>), once it runs.</summary>
     public async Task<int> ServicePidAsync(string resource)

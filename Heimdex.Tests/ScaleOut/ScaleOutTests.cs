@@ -37,7 +37,7 @@ public sealed class ScaleOutTests
         await graph.WaitForHealthyAsync([.. apis, .. workers]);
         using var admin = await graph.AdminClientAsync();
         var key = await HeimdexGraph.CreateUserAsync(admin, "scale-out");
-        var replicas = apis.Select(api => Client(graph.Endpoint(api), key)).ToList();
+        var replicas = apis.Select(api => TestGraph.Client(graph.Endpoint(api), key)).ToList();
         string[] photos = ["obama_1.jpg", "biden_1.jpg", "obama_2.jpg", "biden_2.jpg", "obama_3.jpg", "obama_4.jpg"];
         var media = await Task.WhenAll(Words.Select((word, i) => MediaFactory.SlideThenPhotoAsync(
             $"{word} inventory", TestFiles.SharedMedia("faces", photos[i % photos.Length]), TestFiles.SharedMedia("audio", "jfk.wav"), seconds: 6)));
@@ -121,12 +121,13 @@ public sealed class ScaleOutTests
 
         // Each server the graph runs is reached at this side of the link, as a server on another host would be.
         var servers = graph.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<IResourceWithEndpoints>()
-            .Where(resource => resource is not ProjectResource project || !project.Name.StartsWith(ServiceNames.Api, StringComparison.Ordinal) && !project.Name.StartsWith(ServiceNames.Worker, StringComparison.Ordinal))
+            .Where(resource => !ServiceNames.IsReplicaOf(resource.Name, ServiceNames.Api) && !ServiceNames.IsReplicaOf(resource.Name, ServiceNames.Worker))
             .SelectMany(resource => resource.Annotations.OfType<EndpointAnnotation>())
             .Where(endpoint => endpoint.AllocatedEndpoint is not null)
             .Select(endpoint => endpoint.AllocatedEndpoint!.Port).Distinct().ToList();
         var forwarders = servers.Select(port => new TcpForwarder(new IPEndPoint(link.HostAddress, port), new IPEndPoint(IPAddress.Loopback, port))).ToList();
-        var database = DatabasePort(await graph.ConnectionStringAsync(ConnectionNames.Database));
+        var databaseConnectionString = await graph.ConnectionStringAsync(ConnectionNames.Database);
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(databaseConnectionString).Port;
         Assert.False(await link.CanConnectAsync(new IPEndPoint(IPAddress.Loopback, database)), "the namespace reaches the graph's PostgreSQL on loopback");
         Assert.True(await link.CanConnectAsync(new IPEndPoint(link.HostAddress, database)), "the namespace cannot reach the graph's PostgreSQL over the link");
 
@@ -139,7 +140,7 @@ public sealed class ScaleOutTests
         try
         {
             var key = await HeimdexGraph.CreateUserAsync(await graph.AdminClientAsync(), "far-away");
-            using var client = Client(graph.Endpoint(ServiceNames.Api), key);
+            using var client = TestGraph.Client(graph.Endpoint(ServiceNames.Api), key);
             var media = await MediaFactory.SlideThenPhotoAsync("Remote lighthouse", TestFiles.SharedMedia("faces", "obama_1.jpg"), TestFiles.SharedMedia("audio", "jfk.wav"), seconds: 6);
             var id = await VideoUploadTests.UploadAsync(client, await File.ReadAllBytesAsync(media, Cancellation), "remote.mp4");
             var video = await PipelineTests.WaitForAsync(client, id, v => v.GetProperty("state").GetString() is "indexed" or "failed" || worker.HasExited,
@@ -147,7 +148,7 @@ public sealed class ScaleOutTests
             Assert.True(video.GetProperty("state").GetString() == "indexed", $"{video}\nthe worker in the namespace said:\n{string.Join('\n', output.TakeLast(40))}");
             Assert.False(worker.HasExited);
             Assert.Contains(output, line => line.Contains("Engine", StringComparison.Ordinal));
-            await IndexedOnce.AssertAsync(await graph.ConnectionStringAsync(ConnectionNames.Database),
+            await IndexedOnce.AssertAsync(databaseConnectionString,
                 StorageConnection.Parse(await graph.ConnectionStringAsync(ConnectionNames.Storage)), client, id);
         }
         finally
@@ -160,15 +161,6 @@ public sealed class ScaleOutTests
             }
         }
     }
-
-    private static int DatabasePort(string databaseConnectionString) => new Npgsql.NpgsqlConnectionStringBuilder(databaseConnectionString).Port;
-
-    private static HttpClient Client(Uri api, string key) => new()
-    {
-        BaseAddress = api,
-        Timeout = TimeSpan.FromMinutes(5),
-        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key) },
-    };
 
     private sealed record TopHit(Guid VideoId, double? Semantic);
 
