@@ -15,7 +15,8 @@ try
     // Ctrl-C returns once every resource has stopped, not while DCP is still stopping them.
     builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
 
-    var database = builder.AddPostgresServer("postgres", data).AddDatabase(ConnectionNames.Database);
+    var database = builder.AddPostgresServer("postgres", data).AddDatabase(ConnectionNames.Database)
+        .WithExtension("rum", SystemRequirement.PostgresRum);
     var redis = builder.AddRedisServer(ConnectionNames.Redis, data);
     var storage = builder.AddS3Storage("s3", ConnectionNames.Storage, bucketName: "heimdex-media", data);
     var adminKey = builder.AddParameter("admin-key", () => data.AdminApiKey(Console.WriteLine), secret: true);

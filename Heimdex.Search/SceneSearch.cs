@@ -39,9 +39,6 @@ public sealed class SceneSearch(
     /// <summary>How many of the owner's words, nearest first, stand in for a query word the library lacks.</summary>
     private const int CorrectionsPerWord = 3;
 
-    /// <summary>At most this many scenes with only some of the query's words are ranked (see the search statement).</summary>
-    private const int MatchesRanked = 5000;
-
     private const string HeadlineOptions =
         $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
 
@@ -49,13 +46,28 @@ public sealed class SceneSearch(
     private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
     /// <summary>
-    /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them), the words typed,
-    /// and each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
+    /// A query word is common when PostgreSQL's statistics of the documents put it in more scenes than this: the
+    /// scenes with only some of the query's words are drawn by its uncommon words first (see the search statement).
+    /// </summary>
+    public const int CommonWordScenes = 5000;
+
+    /// <summary>
+    /// An owner with at most this many scenes has the scenes with any of the query's words ranked one by one; ranking
+    /// in the RUM index costs about as much for every owner, as it reads each word's scenes of every owner.
+    /// </summary>
+    public const int SmallLibraryScenes = 5000;
+
+    /// <summary>
+    /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them),
+    /// <see cref="UncommonWord"/> (a tsquery of any of its words that are not common; none when all are),
+    /// <see cref="Lexemes"/> (how many words it asks for), whether the owner's library is small, the words typed, and
+    /// each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
     /// <see cref="CorrectedTo"/>[i]).
     /// </summary>
-    private sealed record QueryWords(string AnyWord, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
+    private sealed record QueryWords(
+        string AnyWord, string? UncommonWord, long Lexemes, bool SmallLibrary, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
     {
-        public static readonly QueryWords None = new("", [], [], []);
+        public static readonly QueryWords None = new("", null, 0, true, [], [], []);
     }
 
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
@@ -127,45 +139,77 @@ public sealed class SceneSearch(
                 FROM typed CROSS JOIN LATERAL (
                     SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
                     ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
-                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
+                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word)),
+            wanted AS (
+                SELECT DISTINCT m[2] AS lexeme
+                FROM regexp_matches(websearch_to_tsquery('english', {text})::text, '(!?)''((?:[^'']|'''')+)''', 'g') AS m WHERE m[1] = ''),
+            common AS (
+                SELECT e.lexeme FROM pg_stats st,
+                     unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
+                WHERE st.schemaname = current_schema() AND st.tablename = 'Scenes' AND st.attname = 'Document'
+                  AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {CommonWordScenes})
             SELECT replace(websearch_to_tsquery('english', {text})::text, ' & ', ' | ') AS "AnyWord",
+                   (SELECT string_agg('''' || w.lexeme || '''', ' | ') FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w.lexeme)) AS "UncommonWord",
+                   (SELECT count(*) FROM wanted) AS "Lexemes",
+                   (SELECT count(*) FROM (SELECT 1 FROM "Scenes" WHERE "OwnerId" = {owner} LIMIT {SmallLibraryScenes + 1}) owned) <= {SmallLibraryScenes} AS "SmallLibrary",
                    ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
                    ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
                    ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
 
-        // One statement, one scope (the caller's scenes under every filter; NOT MATERIALIZED keeps each use on the
-        // index that starts with the owner), three candidate lists: scenes with the query's words, scenes with the owner's words nearest to query
-        // words the library lacks (typos), and the vector index's nearest scenes checked against the scope. Scenes
-        // with every word are ranked first-hand; of scenes with only some words at most MatchesRanked are ranked, so a
-        // query of common words costs the same in a library of a million scenes. Without words to correct, "corrected"
-        // has no row and its branch reads no scene.
+        // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner as
+        // its index does), three candidate lists: scenes with the query's words, scenes with the owner's words nearest
+        // to query words the library lacks (typos), and the vector index's nearest scenes checked against the scope.
+        // Each list is the best of all the owner's matches, not the first matches found. Scenes with the query's
+        // words: the best with every word (of several; the GIN index that starts with the owner intersects the words'
+        // scenes at once), and in a small library the best with any word, each ranked. In a large one, the best with
+        // some of the query's uncommon words and only when those are fewer than a list, the best with just its common
+        // words: the RUM index hands these out best first (ORDER BY "Document" <=> query), at a cost in proportion to
+        // the matches. A common word matches most of a large library, and an uncommon word says more about a scene,
+        // as inverse document frequency would. Without words to correct, "corrected" has no row and its branch reads
+        // no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH scope AS NOT MATERIALIZED (
-                SELECT s."Id", s."Document" FROM "Scenes" s
-                WHERE s."OwnerId" = {owner}
-                  AND ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
+                SELECT s."Id", s."OwnerId", s."Document" FROM "Scenes" s
+                WHERE ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
                   AND (({from}::timestamptz IS NULL AND {to}::timestamptz IS NULL) OR EXISTS (
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
                         AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
-            words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any),
+            words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
+                             {words.UncommonWord}::tsquery AS uncommon),
+            every_word AS (
+                SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
+                ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
+            any_word AS (
+                SELECT "Id" FROM scope, words WHERE {words.SmallLibrary} AND "OwnerId" = {owner} AND "Document" @@ words.any
+                ORDER BY ts_rank_cd("Document", words.any) DESC LIMIT {CandidatesPerRanking}),
+            uncommon_words AS (
+                SELECT "Id" FROM scope, words WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text AND "Document" @@ words.uncommon
+                ORDER BY "Document" <=> words.uncommon LIMIT {CandidatesPerRanking}),
+            common_words AS (
+                SELECT "Id" FROM scope, words
+                WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text
+                  AND "Document" @@ words.any AND NOT coalesce("Document" @@ words.uncommon, false)
+                ORDER BY "Document" <=> words.any LIMIT (SELECT {CandidatesPerRanking} - count(*) FROM uncommon_words)),
             corrected AS (
                 SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
                 HAVING count(*) > 0)
-            (SELECT 0 AS "Ranking", m."Id" AS "SceneId", ts_rank_cd(m."Document", words.any)::float8 AS "Value"
-             FROM words CROSS JOIN LATERAL (
-                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.every LIMIT {MatchesRanked})
-                 UNION ALL
-                 (SELECT "Id", "Document" FROM scope WHERE "Document" @@ words.any AND NOT "Document" @@ words.every LIMIT {MatchesRanked})) m
+            (SELECT 0 AS "Ranking", s."Id" AS "SceneId", ts_rank_cd(s."Document", words.any)::float8 AS "Value"
+             FROM words, "Scenes" s
+             WHERE s."Id" IN (SELECT "Id" FROM every_word UNION SELECT "Id" FROM any_word UNION SELECT "Id" FROM uncommon_words UNION SELECT "Id" FROM common_words)
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
             (SELECT 1, m."Id", ts_rank_cd(m."Document", corrected.query)::float8
              FROM corrected CROSS JOIN LATERAL (
-                 SELECT "Id", "Document" FROM scope WHERE "Document" @@ corrected.query LIMIT {MatchesRanked}) m
+                 (SELECT "Id", "Document" FROM scope WHERE {words.SmallLibrary} AND "OwnerId" = {owner} AND "Document" @@ corrected.query
+                  ORDER BY ts_rank_cd("Document", corrected.query) DESC LIMIT {CandidatesPerRanking})
+                 UNION ALL
+                 (SELECT "Id", "Document" FROM scope WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text AND "Document" @@ corrected.query
+                  ORDER BY "Document" <=> corrected.query LIMIT {CandidatesPerRanking})) m
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
-            SELECT 2, "Id", 0 FROM scope WHERE "Id" = ANY({nearestIds})
+            SELECT 2, "Id", 0 FROM scope WHERE "OwnerId" = {owner} AND "Id" = ANY({nearestIds})
             """).ToListAsync(cancellationToken);
         timing.Mark("rank");
 

@@ -5,6 +5,9 @@ public sealed record SystemRequirement(string Program, string DebianPackage)
 {
     public static readonly SystemRequirement Postgres = new("postgres", "postgresql");
     public static readonly SystemRequirement InitDb = new("initdb", "postgresql");
+
+    /// <summary>The RUM index method, for Debian 12's PostgreSQL (15), which the package <c>postgresql</c> installs.</summary>
+    public static readonly SystemRequirement PostgresRum = File("/usr/share/postgresql/15/extension/rum.control", "postgresql-15-rum");
     public static readonly SystemRequirement RedisServer = new("redis-server", "redis-server");
     public static readonly SystemRequirement FFmpeg = new("ffmpeg", "ffmpeg");
     public static readonly SystemRequirement FFprobe = new("ffprobe", "ffmpeg");

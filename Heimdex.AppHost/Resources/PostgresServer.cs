@@ -59,6 +59,12 @@ public sealed class PostgresDatabaseResource(string name, string databaseName, P
     public ParameterResource OwnerPassword { get; } = ownerPassword;
 
     /// <summary>
+    /// Extensions the superuser creates in the database: the owner role may create only trusted ones, and migrations
+    /// then find these already there.
+    /// </summary>
+    public List<string> Extensions { get; } = [];
+
+    /// <summary>
     /// The most connections one pool of one process opens (a service has two: EF Core's and the raw data source's).
     /// Requests beyond it wait a moment for a pooled connection instead of the server refusing a new one.
     /// </summary>
@@ -120,6 +126,15 @@ public static class PostgresServerExtensions
         return server.ApplicationBuilder.AddResource(database)
             .MadeWhenReady(server.Resource, "PostgresDatabase", cancellationToken => CreateAsync(database, cancellationToken))
             .WithIconName("Database");
+    }
+
+    /// <summary>An untrusted extension made in the database by the superuser, from the Debian package <paramref name="package"/>.</summary>
+    public static IResourceBuilder<PostgresDatabaseResource> WithExtension(
+        this IResourceBuilder<PostgresDatabaseResource> database, string extension, SystemRequirement package)
+    {
+        database.Resource.Extensions.Add(extension);
+        database.ApplicationBuilder.CreateResourceBuilder(database.Resource.Parent).WithSystemPackages(package);
+        return database;
     }
 
     private static async Task<bool> CanLogInAsync(string? connectionString, CancellationToken cancellationToken)
@@ -196,7 +211,7 @@ public static class PostgresServerExtensions
 
     /// <summary>
     /// Makes the owner role and the database, or brings them up to date: the role's password from the data directory,
-    /// and a database made before it had an owner of its own handed over to it with everything in it.
+    /// a database made before it had an owner of its own handed over to it with everything in it, and its extensions.
     /// </summary>
     private static async Task CreateAsync(PostgresDatabaseResource database, CancellationToken cancellationToken)
     {
@@ -209,17 +224,19 @@ public static class PostgresServerExtensions
             var roleExists = await ScalarAsync(server, "SELECT 1 FROM pg_roles WHERE rolname = $1", database.Owner, cancellationToken) is not null;
             // A password cannot be a parameter of CREATE/ALTER ROLE; it is hex from the data directory's secrets.
             await ExecuteAsync(server, $"{(roleExists ? "ALTER" : "CREATE")} ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '{ownerPassword}'", cancellationToken);
-            if (await ScalarAsync(server, "SELECT 1 FROM pg_database WHERE datname = $1", database.DatabaseName, cancellationToken) is null)
-            {
-                await ExecuteAsync(server, $"CREATE DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER {role}", cancellationToken);
-                return;
-            }
-
-            await ExecuteAsync(server, $"ALTER DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER TO {role}", cancellationToken);
+            var exists = await ScalarAsync(server, "SELECT 1 FROM pg_database WHERE datname = $1", database.DatabaseName, cancellationToken) is not null;
+            await ExecuteAsync(server, exists
+                ? $"ALTER DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER TO {role}"
+                : $"CREATE DATABASE {QuoteIdentifier(database.DatabaseName)} OWNER {role}", cancellationToken);
         }
 
         await using var inDatabase = new NpgsqlConnection(superUser + $";Database={database.DatabaseName}");
         await inDatabase.OpenAsync(cancellationToken);
+        foreach (var extension in database.Extensions)
+        {
+            await ExecuteAsync(inDatabase, $"CREATE EXTENSION IF NOT EXISTS {QuoteIdentifier(extension)}", cancellationToken);
+        }
+
         await ExecuteAsync(inDatabase, HandOverTablesSql(database.Owner), cancellationToken);
     }
 

@@ -21,8 +21,8 @@ public static class PostgresTuning
     /// <summary>
     /// Memory: a quarter of it for shared buffers (PostgreSQL's own guidance; at most 8 GB, beyond which the kernel's
     /// page cache serves as well), half as the planner's estimate of what is cached (so it prefers index scans), 16
-    /// MB per sort or hash (ranking sorts a few thousand candidates; a large owner's bitmap of matches fits), a
-    /// sixteenth, at most 1 GB, for index builds and vacuum (a GIN index over a million scenes).
+    /// MB per sort or hash (the RUM index sorts a large owner's tens of thousands of matches by rank in memory), a
+    /// sixteenth, at most 1 GB, for index builds and vacuum (the RUM index of documents over a million scenes).
     /// </summary>
     public static IReadOnlyList<MemorySetting> Memory(long machineBytes) =>
     [
