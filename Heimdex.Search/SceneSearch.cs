@@ -130,7 +130,8 @@ public sealed class SceneSearch(
 
         // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
         var words = (await db.Database.SqlQuery<QueryWords>($"""
-            WITH typed AS (
+            WITH every AS (SELECT websearch_to_tsquery('english', {text})::text AS query),
+            typed AS (
                 SELECT DISTINCT word FROM regexp_split_to_table(lower({text}), {SceneDocuments.WordPattern}) AS word
                 WHERE length(word) BETWEEN {SceneDocuments.MinWordLength} AND {SceneDocuments.MaxWordLength}
                   AND plainto_tsquery('english', word)::text <> ''),
@@ -142,13 +143,13 @@ public sealed class SceneSearch(
                 WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word)),
             wanted AS (
                 SELECT DISTINCT m[2] AS lexeme
-                FROM regexp_matches(websearch_to_tsquery('english', {text})::text, '(!?)''((?:[^'']|'''')+)''', 'g') AS m WHERE m[1] = ''),
+                FROM every, regexp_matches(every.query, '(!?)''((?:[^'']|'''')+)''', 'g') AS m WHERE m[1] = ''),
             common AS (
                 SELECT e.lexeme FROM pg_stats st,
                      unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
                 WHERE st.schemaname = current_schema() AND st.tablename = 'Scenes' AND st.attname = 'Document'
                   AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {CommonWordScenes})
-            SELECT replace(websearch_to_tsquery('english', {text})::text, ' & ', ' | ') AS "AnyWord",
+            SELECT replace((SELECT query FROM every), ' & ', ' | ') AS "AnyWord",
                    (SELECT string_agg('''' || w.lexeme || '''', ' | ') FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w.lexeme)) AS "UncommonWord",
                    (SELECT count(*) FROM wanted) AS "Lexemes",
                    (SELECT count(*) FROM (SELECT 1 FROM "Scenes" WHERE "OwnerId" = {owner} LIMIT {SmallLibraryScenes + 1}) owned) <= {SmallLibraryScenes} AS "SmallLibrary",
