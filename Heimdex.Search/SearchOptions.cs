@@ -29,4 +29,10 @@ public sealed class SearchOptions
     /// an owner's saved build instead of building it again, which takes minutes for a library of a million scenes.
     /// </summary>
     public string? SnapshotDirectory { get; set; }
+
+    /// <summary>
+    /// Where this API keeps the float vectors of its indexes while it runs (none: the system's temporary folder), so
+    /// they are not in its memory: about 1.5 KB per scene on local disk, read back to re-rank candidates exactly.
+    /// </summary>
+    public string? VectorDirectory { get; set; }
 }

@@ -6,13 +6,23 @@ using Cloud.Unum.USearch;
 namespace Heimdex.Search.Indexes;
 
 /// <summary>
-/// An approximate nearest-neighbour index over unit vectors: USearch's HNSW graph over the vectors quantised to 8
-/// bits. It is built once and never changed: USearch reallocates its storage as it grows, which is unsafe while
-/// searches run. At most one search per core runs in it at a time, as many as USearch has thread contexts. The
-/// similarities it finds are of the quantised vectors, so callers re-rank its candidates exactly. Its native memory
-/// is freed when the last lease is released: the owner's (<see cref="Dispose"/>) and any search's still running.
-/// A search may take a filter that the graph walk itself applies (USearch's <c>usearch_filtered_search</c>, which
-/// the .NET binding does not wrap), so the nearest rows that pass it are found, not the nearest rows filtered after.
+/// How an <see cref="HnswIndex"/> holds its vectors: at 8 bits per component, or as one sign bit per component
+/// (a 32nd of the floats, compared by Hamming distance), which needs more candidates re-ranked for the same recall.
+/// </summary>
+public enum GraphVectors
+{
+    Int8,
+    SignBits,
+}
+
+/// <summary>
+/// An approximate nearest-neighbour index over unit vectors: USearch's HNSW graph over the vectors quantised to
+/// <see cref="GraphVectors"/>. It is built once and never changed: USearch reallocates its storage as it grows, which
+/// is unsafe while searches run. At most one search per core runs in it at a time, as many as USearch has thread
+/// contexts. The similarities it finds are of the quantised vectors, so callers re-rank its candidates exactly. Its
+/// native memory is freed when the last lease is released: the owner's (<see cref="Dispose"/>) and any search's still
+/// running. A search may take a filter that the graph walk itself applies (USearch's <c>usearch_filtered_search</c>,
+/// which the .NET binding does not wrap), so the nearest rows that pass it are found, not the nearest rows filtered after.
 /// </summary>
 public sealed partial class HnswIndex : IDisposable
 {
@@ -35,17 +45,42 @@ public sealed partial class HnswIndex : IDisposable
 
     public long Count => (long)_index.Size();
 
-    /// <summary>The native memory the graph and its 8-bit vectors take, as USearch counts it.</summary>
-    public long MemoryBytes => (long)UsearchMemoryUsage(_native, out _);
+    /// <summary>
+    /// The bytes of the graph and its quantised vectors, as USearch writes them out. Its own memory count is no
+    /// measure of what a graph takes: it adds the arenas it reserves ahead in steps of up to 16 MB, whose pages are
+    /// never touched (resident) until rows fill them.
+    /// </summary>
+    public long Bytes => (long)UsearchSerializedLength(_native, out _);
 
-    /// <summary>An index whose row <c>i</c> is <paramref name="vectors"/>[i].</summary>
-    public static HnswIndex Build(float[][] vectors)
+    /// <summary>Vectors added per call while building: the floats of a large library are never all in memory at once.</summary>
+    private const int BuildBatch = 4096;
+
+    /// <summary>
+    /// How many candidates a search for the <paramref name="count"/> nearest draws from a graph of these vectors to
+    /// re-rank exactly: with sign bits recall@10 of MiniLM sentence embeddings reaches 0.97 at 1,000 (0.82 at 200).
+    /// </summary>
+    public static int CandidatesFor(GraphVectors vectors, int count) =>
+        vectors == GraphVectors.SignBits ? Math.Max(5 * count, 1_000) : Math.Max(count, 100);
+
+    /// <summary>An index of <paramref name="count"/> <paramref name="dimensions"/>-d vectors whose row <c>i</c> is the <c>i</c>-th of <paramref name="vectors"/>.</summary>
+    public static HnswIndex Build(int dimensions, int count, IEnumerable<float[]> vectors, GraphVectors kind)
     {
-        ArgumentOutOfRangeException.ThrowIfZero(vectors.Length);
-        var index = new USearchIndex(MetricKind.Cos, ScalarKind.Int8, (ulong)vectors[0].Length, Connectivity, ExpansionAdd, ExpansionSearch, multi: false);
+        var index = kind == GraphVectors.SignBits
+            ? new USearchIndex(MetricKind.Hamming, ScalarKind.Bits1, (ulong)dimensions, Connectivity, ExpansionAdd, ExpansionSearch, multi: false)
+            : new USearchIndex(MetricKind.Cos, ScalarKind.Int8, (ulong)dimensions, Connectivity, ExpansionAdd, ExpansionSearch, multi: false);
         try
         {
-            index.Add([.. Enumerable.Range(0, vectors.Length).Select(row => (ulong)row)], vectors);
+            // Room for exactly these rows: growing as they arrive would leave up to half the graph's memory unused.
+            UsearchReserve((nint)NativeHandle.GetValue(index)!, (nuint)count, out var error);
+            ThrowIf(error, "reserving room");
+            var row = 0UL;
+            foreach (var batch in vectors.Chunk(BuildBatch))
+            {
+                index.Add([.. Enumerable.Range(0, batch.Length).Select(i => row + (ulong)i)], batch);
+                row += (ulong)batch.Length;
+            }
+
+            ArgumentOutOfRangeException.ThrowIfZero(row, nameof(vectors));
             return new HnswIndex(index);
         }
         catch
@@ -63,17 +98,17 @@ public sealed partial class HnswIndex : IDisposable
 
     /// <summary>
     /// Rows of about the <paramref name="count"/> nearest vectors that <paramref name="allow"/> accepts (all, without
-    /// one), nearest first, with their quantised cosine similarity.
+    /// one), nearest first by their quantised vectors.
     /// </summary>
-    public IReadOnlyList<(int Row, float Similarity)> Search(float[] query, int count, Func<int, bool>? allow = null)
+    public IReadOnlyList<int> Search(float[] query, int count, Func<int, bool>? allow = null)
     {
         _contexts.Wait();
         try
         {
             if (allow is null)
             {
-                var found = _index.Search(query, count, out var keys, out var distances);
-                return [.. Enumerable.Range(0, found).Select(i => ((int)keys[i], 1 - distances[i]))];
+                var found = _index.Search(query, count, out var keys, out _);
+                return [.. keys.Take(found).Select(key => (int)key)];
             }
 
             return FilteredSearch(query, count, allow);
@@ -84,7 +119,7 @@ public sealed partial class HnswIndex : IDisposable
         }
     }
 
-    private unsafe List<(int Row, float Similarity)> FilteredSearch(float[] query, int count, Func<int, bool> allow)
+    private unsafe List<int> FilteredSearch(float[] query, int count, Func<int, bool> allow)
     {
         var keys = new ulong[count];
         var distances = new float[count];
@@ -101,12 +136,9 @@ public sealed partial class HnswIndex : IDisposable
                     &Allows, GCHandle.ToIntPtr(state), foundKeys, foundDistances, out error);
             }
 
-            if (error != 0)
-            {
-                throw new USearchException($"USearch filtered search failed: {Marshal.PtrToStringAnsi(error)}");
-            }
+            ThrowIf(error, "filtered search");
 
-            return [.. Enumerable.Range(0, (int)found).Select(i => ((int)keys[i], 1 - distances[i]))];
+            return [.. keys.Take((int)found).Select(key => (int)key)];
         }
         finally
         {
@@ -128,8 +160,19 @@ public sealed partial class HnswIndex : IDisposable
         }
     }
 
-    [LibraryImport("libusearch_c", EntryPoint = "usearch_memory_usage")]
-    private static partial nuint UsearchMemoryUsage(nint index, out nint error);
+    private static void ThrowIf(nint error, string what)
+    {
+        if (error != 0)
+        {
+            throw new USearchException($"USearch {what} failed: {Marshal.PtrToStringAnsi(error)}");
+        }
+    }
+
+    [LibraryImport("libusearch_c", EntryPoint = "usearch_reserve")]
+    private static partial void UsearchReserve(nint index, nuint capacity, out nint error);
+
+    [LibraryImport("libusearch_c", EntryPoint = "usearch_serialized_length")]
+    private static partial nuint UsearchSerializedLength(nint index, out nint error);
 
     [LibraryImport("libusearch_c", EntryPoint = "usearch_filtered_search")]
     private static unsafe partial nuint UsearchFilteredSearch(

@@ -1,14 +1,10 @@
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 
 namespace Heimdex.Search.Indexes;
 
-/// <summary>A row of an HNSW build: the scene and video its vector came from, and a hash of that vector.</summary>
-public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong VectorHash)
-{
-    public static ulong Hash(float[] vector) => XxHash64.HashToUInt64(MemoryMarshal.AsBytes(vector.AsSpan()));
-}
+/// <summary>A row of an HNSW build: the scene and video its vector came from, and a hash of that video's scenes and vectors when it was built.</summary>
+public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong ContentHash);
 
 /// <summary>
 /// An owner's HNSW build on disk, so that a restarted API answers from it at once instead of building it again: the
@@ -17,7 +13,7 @@ public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong Vect
 /// </summary>
 public static class IndexSnapshot
 {
-    private const int Format = 1;
+    private const int Format = 2;
 
     public static void Save(string directory, Guid owner, HnswIndex index, IReadOnlyList<SnapshotRow> rows)
     {
@@ -37,7 +33,7 @@ public static class IndexSnapshot
                 {
                     writer.Write(row.SceneId.ToByteArray());
                     writer.Write(row.VideoId.ToByteArray());
-                    writer.Write(row.VectorHash);
+                    writer.Write(row.ContentHash);
                 }
             }
 

@@ -1,15 +1,21 @@
+using System.Buffers;
+using System.IO.Hashing;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 
 namespace Heimdex.Search.Indexes;
 
 /// <summary>
 /// What an index holds now: vectors, owners, owners answered through an HNSW build, builds running, builds done and
-/// builds read from snapshots since start, why the last build could not be built or saved, if one could not, and
-/// the native memory of the HNSW builds (their graphs and 8-bit vectors; the float vectors are counted apart).
+/// builds read from snapshots since start, why the last build could not be built or saved, if one could not, the
+/// native memory of the HNSW builds (their graphs and quantised vectors), the managed memory of the 8-bit vectors and
+/// ids held besides, and the bytes of the float vectors on disk.
 /// </summary>
 public sealed record VectorIndexStatus(
-    int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null, long GraphBytes = 0);
+    int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null,
+    long GraphBytes = 0, long HeldBytes = 0, long FileBytes = 0);
 
 /// <summary>
 /// Which of an owner's scenes a search may return: those of <see cref="Videos"/> (all videos without it) that are
@@ -21,38 +27,69 @@ public sealed record SceneFilter(IReadOnlySet<Guid>? Videos = null, IReadOnlySet
 }
 
 /// <summary>
-/// The scene embeddings of one space in memory, grouped by owner so a search only ever scans that user's scenes.
-/// Small libraries are scanned exactly (SIMD dot products of unit vectors = cosine); above a threshold an owner's
-/// vectors also get an <see cref="HnswIndex"/>, built in the background, whose candidates are re-ranked by their exact
-/// cosine. Changes apply at once: a video replaced or removed since the build is never answered from it, and vectors
-/// newer than the build are scanned exactly until the next build. Postgres stays the source of truth: the index is
-/// loaded from it and reloaded per video. With a <paramref name="snapshotDirectory"/> each build is saved there, and
-/// after a restart an owner's saved build is read instead of built again: what changed since is answered exactly.
-/// A <see cref="SceneFilter"/> applies inside the search: when it allows fewer than <see cref="ExactFilteredBelow"/>
-/// vectors they are scanned exactly, otherwise the HNSW walk itself skips the rows it rejects.
+/// The scene embeddings of one space, grouped by owner so a search only ever scans that user's scenes. Memory holds
+/// little per vector: the float vectors are in a <see cref="VectorFile"/>; a small library is held at 8 bits per
+/// component and scanned in full (SIMD), its best re-ranked by their exact floats; above a threshold an owner's
+/// vectors get an <see cref="HnswIndex"/> of <paramref name="graphVectors"/>, built in the background from the file,
+/// whose candidates are re-ranked the same way, and the 8-bit copies of the videos it holds are let go. Changes apply
+/// at once: a video replaced or removed since the build is never answered from it, and vectors newer than the build
+/// are scanned until the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per
+/// video. With a <paramref name="snapshotDirectory"/> each build is saved there, and after a restart an owner's saved
+/// build is read instead of built again: what changed since is scanned. A <see cref="SceneFilter"/> applies inside the
+/// search: when it allows fewer than <see cref="ExactFilteredBelow"/> vectors they are scanned (those a build holds by
+/// their floats from the file), otherwise the HNSW walk itself skips the rows it rejects.
 /// </summary>
-public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snapshotDirectory = null, int exactFilteredBelow = SceneVectorIndex.ExactFilteredBelow)
+public sealed class SceneVectorIndex(
+    int approximateAbove = 50_000, string? snapshotDirectory = null, int exactFilteredBelow = SceneVectorIndex.ExactFilteredBelow,
+    GraphVectors graphVectors = GraphVectors.Int8, string? vectorDirectory = null) : IDisposable
 {
-    private sealed record Video(Guid Owner, (Guid SceneId, float[] Vector)[] Scenes);
+    /// <summary>
+    /// A video's vectors as held now: its scenes in order (a scene may have several vectors), where its floats start
+    /// in the file, a hash of its scenes and floats (to match a snapshot's rows), and its 8-bit copies while no build
+    /// holds it.
+    /// </summary>
+    private sealed class Video(Guid id, Guid owner, Guid[] scenes, int dimensions, long offset, ulong contentHash, sbyte[] quantized)
+    {
+        public Guid Id { get; } = id;
+
+        public Guid Owner { get; } = owner;
+
+        public Guid[] Scenes { get; } = scenes;
+
+        public int Dimensions { get; } = dimensions;
+
+        public long Offset { get; } = offset;
+
+        public ulong ContentHash { get; } = contentHash;
+
+        /// <summary>Set to null, under the index's lock, once a build holds the video; a search reads it under the lock.</summary>
+        public sbyte[]? Quantized { get; set; } = quantized;
+
+        public long VectorOffset(int position) => Offset + (long)position * Dimensions * sizeof(float);
+    }
 
     /// <summary>
-    /// At least this many candidates are drawn from an HNSW build and re-ranked exactly: recall@10 against the exact
-    /// scan stays at or above 0.95 where the graph's own top 10 of quantised vectors would miss some.
+    /// At least this many candidates of an 8-bit scan are re-ranked by their floats: the rounding moves a similarity
+    /// by a few thousandths, far less than separates the 10th nearest from the 100th.
     /// </summary>
-    private const int MinApproximateCandidates = 100;
+    private const int MinScanCandidates = 100;
 
     /// <summary>Filtered to fewer vectors than this, a search scans them exactly: cheaper than a graph walk that rejects most rows.</summary>
     public const int ExactFilteredBelow = 20_000;
 
     /// <summary>
-    /// An HNSW build over an owner's vectors; each row remembers its vector and the video array it came from (none for
-    /// a row of a snapshot whose video changed since).
+    /// An HNSW build over an owner's vectors; row <c>i</c> is a position in the video it came from (none for a row of
+    /// a snapshot whose video changed since).
     /// </summary>
-    private sealed record Approximate(HnswIndex Index, Row[] Rows, HashSet<(Guid, float[])[]> Covered);
+    private sealed record Approximate(HnswIndex Index, Row[] Rows, HashSet<Video> Covered);
 
-    private readonly record struct Row(Guid SceneId, Guid VideoId, (Guid SceneId, float[] Vector)[]? Source, float[] Vector);
+    private readonly record struct Row(Video? Source, int Position);
+
+    /// <summary>A vector to re-rank by its floats: a position in a video.</summary>
+    private readonly record struct Candidate(Video Video, int Position);
 
     private readonly Lock _lock = new();
+    private readonly VectorFile _file = new(vectorDirectory ?? Path.GetTempPath());
     private readonly Dictionary<Guid, Video> _videos = [];
     private readonly Dictionary<Guid, HashSet<Guid>> _videosByOwner = [];
     private readonly Dictionary<Guid, Approximate> _approximate = [];
@@ -68,8 +105,11 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         {
             lock (_lock)
             {
+                var held = _videos.Values.Sum(v => v.Scenes.Length * 16L + (v.Quantized?.Length ?? 0))
+                           + _approximate.Values.Sum(a => a.Rows.Length * (long)Unsafe.SizeOf<Row>());
                 return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
-                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, _approximate.Values.Sum(a => a.Index.MemoryBytes));
+                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, _approximate.Values.Sum(a => a.Index.Bytes),
+                    held, _file.Bytes);
             }
         }
     }
@@ -111,15 +151,16 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
     /// </summary>
     public void ReplaceMany(IEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> videos)
     {
-        var entries = videos.Select(v => (v.OwnerId, v.VideoId, Scenes: v.Scenes.ToArray())).ToList();
+        // Written to the file before the lock: searches meanwhile answer from the videos' previous versions.
+        var entries = videos.Select(v => (v.OwnerId, v.VideoId, Video: Hold(v.OwnerId, v.VideoId, [.. v.Scenes]))).ToList();
         lock (_lock)
         {
-            foreach (var (ownerId, videoId, scenes) in entries)
+            foreach (var (ownerId, videoId, video) in entries)
             {
                 RemoveLocked(videoId);
-                if (scenes.Length > 0)
+                if (video is not null)
                 {
-                    _videos[videoId] = new Video(ownerId, scenes);
+                    _videos[videoId] = video;
                     if (!_videosByOwner.TryGetValue(ownerId, out var owned))
                     {
                         _videosByOwner[ownerId] = owned = [];
@@ -136,6 +177,33 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         }
     }
 
+    /// <summary>A video's floats written to the file and its 8-bit copies made; null for a video without vectors.</summary>
+    private Video? Hold(Guid ownerId, Guid videoId, (Guid SceneId, float[] Vector)[] scenes)
+    {
+        if (scenes.Length == 0)
+        {
+            return null;
+        }
+
+        var dimensions = scenes[0].Vector.Length;
+        if (scenes.Any(s => s.Vector.Length != dimensions))
+        {
+            throw new ArgumentException($"the vectors of video {videoId} differ in length.", nameof(scenes));
+        }
+
+        var quantized = new sbyte[scenes.Length * dimensions];
+        var hash = new XxHash64();
+        for (var i = 0; i < scenes.Length; i++)
+        {
+            Int8Vectors.Quantize(scenes[i].Vector, quantized.AsSpan(i * dimensions, dimensions));
+            hash.Append(scenes[i].SceneId.ToByteArray());
+            hash.Append(MemoryMarshal.AsBytes(scenes[i].Vector.AsSpan()));
+        }
+
+        var offset = _file.Append([.. scenes.Select(s => s.Vector)]);
+        return new Video(videoId, ownerId, [.. scenes.Select(s => s.SceneId)], dimensions, offset, hash.GetCurrentHashAsUInt64(), quantized);
+    }
+
     public void Remove(Guid videoId)
     {
         lock (_lock)
@@ -147,25 +215,24 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
     /// <summary>The owner's <paramref name="count"/> scenes most similar to <paramref name="query"/> that <paramref name="filter"/> allows, best first.</summary>
     public IReadOnlyList<(Guid SceneId, float Similarity)> Search(Guid ownerId, float[] query, int count, SceneFilter? filter = null)
     {
-        List<(Guid VideoId, (Guid SceneId, float[] Vector)[] Scenes)> exact;
+        List<(Video Video, sbyte[]? Quantized)> scanned;
         Approximate? approximate;
-        Dictionary<Guid, (Guid, float[])[]> current;
+        Dictionary<Guid, Video> current;
         lock (_lock)
         {
-            var videos = _videosByOwner.TryGetValue(ownerId, out var owned)
-                ? owned.Where(v => filter?.Videos is not { } allowed || allowed.Contains(v)).ToList()
+            current = _videosByOwner.TryGetValue(ownerId, out var owned)
+                ? owned.Where(v => filter?.Videos is not { } allowed || allowed.Contains(v)).ToDictionary(v => v, v => _videos[v])
                 : [];
-            current = videos.ToDictionary(v => v, v => _videos[v].Scenes);
             // The vectors a filtered search would take the cosine of, were it to scan exactly.
-            var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : current.Values.Sum(scenes => scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
+            var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : current.Values.Sum(v => v.Scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
             approximate = allowed >= exactFilteredBelow ? _approximate.GetValueOrDefault(ownerId) : null;
             approximate?.Index.Acquire();
-            exact = [.. current.Where(video => approximate is null || !approximate.Covered.Contains(video.Value)).Select(video => (video.Key, video.Value))];
+            scanned = [.. current.Values.Where(video => approximate is null || !approximate.Covered.Contains(video)).Select(video => (video, video.Quantized))];
         }
 
         try
         {
-            return Nearest(query, count, filter, exact, approximate, current);
+            return Nearest(query, count, filter, scanned, approximate, current);
         }
         finally
         {
@@ -174,65 +241,111 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
     }
 
     /// <summary>
-    /// The best of the exactly scanned arrays and of the build's candidates that still come from the videos held now,
-    /// by exact cosine, of the scenes the filter allows. Arrays are replaced, never mutated, so this runs outside the lock.
+    /// The best, by exact cosine, of the scanned videos and of the build's candidates that still come from the videos
+    /// held now, of the scenes the filter allows. Videos are replaced, never changed (but for letting go of their 8-bit
+    /// copies, read under the lock), so this runs outside the lock.
     /// </summary>
-    private static List<(Guid SceneId, float Similarity)> Nearest(float[] query, int count, SceneFilter? filter,
-        List<(Guid VideoId, (Guid SceneId, float[] Vector)[] Scenes)> exact, Approximate? approximate, Dictionary<Guid, (Guid, float[])[]> current)
+    private List<(Guid SceneId, float Similarity)> Nearest(float[] query, int count, SceneFilter? filter,
+        List<(Video Video, sbyte[]? Quantized)> scanned, Approximate? approximate, Dictionary<Guid, Video> current)
     {
-        var best = new PriorityQueue<Guid, float>(count + 1);
-        void Offer(Guid sceneId, float similarity)
+        var best = new TopK<Guid>(count);
+        var candidates = new List<Candidate>();
+        var floats = ArrayPool<float>.Shared.Rent(scanned.Count == 0 ? query.Length : scanned.Max(s => s.Video.Scenes.Length) * query.Length);
+        try
         {
-            if (best.Count < count)
+            var roughly = new TopK<Candidate>(Math.Max(2 * count, MinScanCandidates));
+            var quantizedQuery = new sbyte[query.Length];
+            Int8Vectors.Quantize(query, quantizedQuery);
+            foreach (var (video, quantized) in scanned)
             {
-                best.Enqueue(sceneId, similarity);
-            }
-            else if (best.TryPeek(out _, out var worst) && similarity > worst)
-            {
-                best.EnqueueDequeue(sceneId, similarity);
-            }
-        }
-
-        foreach (var (videoId, scenes) in exact)
-        {
-            foreach (var (sceneId, vector) in scenes)
-            {
-                if (filter is null || filter.Allows(sceneId, videoId))
+                if (quantized is null)
                 {
-                    Offer(sceneId, TensorPrimitives.Dot(query, vector));
+                    // Held by the build but filtered to too few for its walk: its floats are read and scored as they are.
+                    var vectors = floats.AsSpan(0, video.Scenes.Length * video.Dimensions);
+                    _file.Read(video.Offset, vectors);
+                    for (var i = 0; i < video.Scenes.Length; i++)
+                    {
+                        if (filter is null || filter.Allows(video.Scenes[i], video.Id))
+                        {
+                            best.Offer(video.Scenes[i], TensorPrimitives.Dot(query, vectors.Slice(i * video.Dimensions, video.Dimensions)));
+                        }
+                    }
+
+                    continue;
+                }
+
+                for (var i = 0; i < video.Scenes.Length; i++)
+                {
+                    if (filter is null || filter.Allows(video.Scenes[i], video.Id))
+                    {
+                        roughly.Offer(new Candidate(video, i), Int8Vectors.Similarity(quantizedQuery, quantized.AsSpan(i * video.Dimensions, video.Dimensions)));
+                    }
                 }
             }
-        }
 
-        if (approximate is not null)
-        {
-            // A row without a source (its video changed since the snapshot) is never the array held now; neither it
-            // nor a row the filter rejects takes a candidate's place.
-            bool Answers(int row)
+            candidates.AddRange(roughly.Ranked.Select(r => r.Item));
+            if (approximate is not null)
             {
-                var (sceneId, video, source, _) = approximate.Rows[row];
-                return current.TryGetValue(video, out var now) && ReferenceEquals(now, source) && (filter is null || filter.Allows(sceneId, video));
-            }
-
-            var candidates = Math.Max(count, MinApproximateCandidates);
-            var found = filter is null ? approximate.Index.Search(query, candidates) : approximate.Index.Search(query, candidates, Answers);
-            foreach (var (row, _) in found)
-            {
-                if (filter is not null || Answers(row))
+                // A row without a source (its video changed since the snapshot) or not of the video held now never
+                // takes a candidate's place, nor does a row the filter rejects.
+                bool Answers(int row)
                 {
-                    Offer(approximate.Rows[row].SceneId, TensorPrimitives.Dot(query, approximate.Rows[row].Vector));
+                    var (source, position) = approximate.Rows[row];
+                    return source is not null && current.TryGetValue(source.Id, out var now) && ReferenceEquals(now, source)
+                           && (filter is null || filter.Allows(source.Scenes[position], source.Id));
                 }
+
+                var drawn = HnswIndex.CandidatesFor(graphVectors, count);
+                var found = filter is null ? approximate.Index.Search(query, drawn) : approximate.Index.Search(query, drawn, Answers);
+                candidates.AddRange(found.Where(row => filter is not null || Answers(row)).Select(row => new Candidate(approximate.Rows[row].Source!, approximate.Rows[row].Position)));
+            }
+
+            var vector = floats.AsSpan(0, query.Length);
+            foreach (var (video, position) in candidates)
+            {
+                _file.Read(video.VectorOffset(position), vector);
+                best.Offer(video.Scenes[position], TensorPrimitives.Dot(query, vector));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(floats);
+        }
+
+        return best.Ranked;
+    }
+
+    /// <summary>The <c>k</c> items offered with the highest scores, best first.</summary>
+    private sealed class TopK<T>(int k)
+    {
+        private readonly PriorityQueue<T, float> _kept = new(k + 1);
+
+        public void Offer(T item, float score)
+        {
+            if (_kept.Count < k)
+            {
+                _kept.Enqueue(item, score);
+            }
+            else if (_kept.TryPeek(out _, out var worst) && score > worst)
+            {
+                _kept.EnqueueDequeue(item, score);
             }
         }
 
-        var results = new List<(Guid SceneId, float Similarity)>(best.Count);
-        while (best.TryDequeue(out var sceneId, out var similarity))
+        public List<(T Item, float Score)> Ranked
         {
-            results.Add((sceneId, similarity));
-        }
+            get
+            {
+                var ranked = new List<(T, float)>(_kept.Count);
+                while (_kept.TryDequeue(out var item, out var score))
+                {
+                    ranked.Add((item, score));
+                }
 
-        results.Reverse();
-        return results;
+                ranked.Reverse();
+                return ranked;
+            }
+        }
     }
 
     private void RemoveLocked(Guid videoId)
@@ -246,15 +359,15 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
     /// <summary>Starts a background build when the owner is large and a fifth or more of their vectors are not in the last build.</summary>
     private void RebuildIfStaleLocked(Guid ownerId)
     {
-        if (!_videosByOwner.TryGetValue(ownerId, out var videos) || _building.ContainsKey(ownerId))
+        if (!_videosByOwner.TryGetValue(ownerId, out var owned) || _building.ContainsKey(ownerId))
         {
             return;
         }
 
-        var arrays = videos.Select(v => (Video: v, _videos[v].Scenes)).ToList();
-        var total = arrays.Sum(a => a.Scenes.Length);
+        var videos = owned.Select(v => _videos[v]).ToList();
+        var total = videos.Sum(v => v.Scenes.Length);
         var covered = _approximate.GetValueOrDefault(ownerId)?.Covered;
-        var uncovered = arrays.Where(a => covered is null || !covered.Contains(a.Scenes)).Sum(a => a.Scenes.Length);
+        var uncovered = videos.Where(v => covered is null || !covered.Contains(v)).Sum(v => v.Scenes.Length);
         if (total < approximateAbove || uncovered * 5 < total)
         {
             return;
@@ -269,12 +382,12 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
             var restored = false;
             try
             {
-                restored = restore && (built = Restore(ownerId, arrays)) is not null;
-                built ??= Build(ownerId, arrays, out problem);
+                restored = restore && (built = Restore(ownerId, videos)) is not null;
+                built ??= Build(ownerId, videos, out problem);
             }
             catch (Exception error)
             {
-                // The owner's searches stay exact (slower, never wrong); the next change tries again.
+                // The owner's searches keep scanning (slower, never wrong); the next change tries again.
                 problem = $"building the HNSW index of owner {ownerId} failed: {error.Message}";
             }
 
@@ -289,6 +402,12 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
 
                 _approximate.GetValueOrDefault(ownerId)?.Index.Dispose();
                 _approximate[ownerId] = built;
+                // The build holds these videos now; every later build holds them too while they are current.
+                foreach (var video in built.Covered)
+                {
+                    video.Quantized = null;
+                }
+
                 if (restored)
                 {
                     _snapshotsLoaded++;
@@ -303,17 +422,18 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         });
     }
 
-    /// <summary>A new build over the owner's vectors, saved as its snapshot (a save that fails is a problem, not a failed build).</summary>
-    private Approximate Build(Guid ownerId, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> arrays, out string? problem)
+    /// <summary>A new build over the owner's vectors read from the file, saved as its snapshot (a save that fails is a problem, not a failed build).</summary>
+    private Approximate Build(Guid ownerId, List<Video> videos, out string? problem)
     {
         problem = null;
-        var rows = arrays.SelectMany(a => a.Scenes.Select(s => new Row(s.SceneId, a.Video, a.Scenes, s.Vector))).ToArray();
-        var built = new Approximate(HnswIndex.Build([.. rows.Select(r => r.Vector)]), rows, [.. arrays.Select(a => a.Scenes)]);
+        var rows = videos.SelectMany(v => Enumerable.Range(0, v.Scenes.Length).Select(i => new Row(v, i))).ToArray();
+        var index = HnswIndex.Build(videos[0].Dimensions, rows.Length, videos.SelectMany(ReadVectors), graphVectors);
+        var built = new Approximate(index, rows, [.. videos]);
         if (snapshotDirectory is not null)
         {
             try
             {
-                IndexSnapshot.Save(snapshotDirectory, ownerId, built.Index, [.. rows.Select(r => new SnapshotRow(r.SceneId, r.VideoId, SnapshotRow.Hash(r.Vector)))]);
+                IndexSnapshot.Save(snapshotDirectory, ownerId, built.Index, [.. rows.Select(r => new SnapshotRow(r.Source!.Scenes[r.Position], r.Source.Id, r.Source.ContentHash))]);
             }
             catch (Exception error) when (error is IOException or UnauthorizedAccessException or USearchException)
             {
@@ -324,11 +444,21 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         return built;
     }
 
+    private IEnumerable<float[]> ReadVectors(Video video)
+    {
+        for (var i = 0; i < video.Scenes.Length; i++)
+        {
+            var vector = new float[video.Dimensions];
+            _file.Read(video.VectorOffset(i), vector);
+            yield return vector;
+        }
+    }
+
     /// <summary>
-    /// The owner's saved build over the vectors held now: a row whose video or vector changed since it was saved is
-    /// never answered from, and a video counts as covered (not scanned exactly) only if every vector it has now is a row.
+    /// The owner's saved build over the videos held now: a video counts as held by it (not scanned) only if it is
+    /// unchanged since the save, scenes and vectors alike; the rows of every other video are never answered from.
     /// </summary>
-    private Approximate? Restore(Guid ownerId, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> arrays)
+    private Approximate? Restore(Guid ownerId, List<Video> videos)
     {
         if (IndexSnapshot.TryLoad(snapshotDirectory!, ownerId) is not { } snapshot)
         {
@@ -338,7 +468,20 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         var (index, saved) = snapshot;
         try
         {
-            return Reattach(index, saved, arrays);
+            var current = videos.ToDictionary(v => v.Id);
+            var positions = new Dictionary<Guid, int>();
+            var rows = saved.Select(row =>
+            {
+                // Rows were saved video by video in scene order: the n-th row of a video is its n-th vector.
+                var position = positions[row.VideoId] = positions.GetValueOrDefault(row.VideoId, -1) + 1;
+                return current.TryGetValue(row.VideoId, out var video) && video.ContentHash == row.ContentHash && position < video.Scenes.Length
+                    ? new Row(video, position)
+                    : new Row(null, 0);
+            }).ToArray();
+            var matched = rows.Where(r => r.Source is not null).CountBy(r => r.Source!.Id).ToDictionary();
+            var covered = videos.Where(v => matched.GetValueOrDefault(v.Id) == v.Scenes.Length).ToHashSet();
+            // A video that is scanned is never answered from the graph as well.
+            return new Approximate(index, [.. rows.Select(r => r.Source is { } source && !covered.Contains(source) ? new Row(null, 0) : r)], covered);
         }
         catch
         {
@@ -347,36 +490,18 @@ public sealed class SceneVectorIndex(int approximateAbove = 50_000, string? snap
         }
     }
 
-    /// <summary>A saved build's rows matched to the arrays held now by scene and vector hash.</summary>
-    private static Approximate Reattach(HnswIndex index, SnapshotRow[] saved, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> arrays)
+    public void Dispose()
     {
-        var current = arrays.ToDictionary(a => a.Video, a => a.Scenes);
-        var byContent = new Dictionary<Guid, Dictionary<(Guid SceneId, ulong Hash), float[]>>();
-        var rows = saved.Select(row =>
+        lock (_lock)
         {
-            if (!current.TryGetValue(row.VideoId, out var scenes))
+            foreach (var approximate in _approximate.Values)
             {
-                return new Row(row.SceneId, row.VideoId, null, []);
+                approximate.Index.Dispose();
             }
 
-            if (!byContent.TryGetValue(row.VideoId, out var vectors))
-            {
-                byContent[row.VideoId] = vectors = scenes.GroupBy(s => (s.SceneId, SnapshotRow.Hash(s.Vector))).ToDictionary(g => g.Key, g => g.First().Vector);
-            }
-
-            return vectors.TryGetValue((row.SceneId, row.VectorHash), out var vector) ? new Row(row.SceneId, row.VideoId, scenes, vector) : new Row(row.SceneId, row.VideoId, null, []);
-        }).ToArray();
-        var currentRows = rows.Where(r => r.Source is not null).CountBy(r => r.VideoId).ToDictionary();
-        var covered = arrays.Where(a => currentRows.GetValueOrDefault(a.Video) == a.Scenes.Length).Select(a => a.Scenes).ToHashSet();
-        // A video with some rows current and some not is scanned exactly, so none of its rows answers twice.
-        for (var i = 0; i < rows.Length; i++)
-        {
-            if (rows[i].Source is { } source && !covered.Contains(source))
-            {
-                rows[i] = rows[i] with { Source = null };
-            }
+            _approximate.Clear();
         }
 
-        return new Approximate(index, rows, covered);
+        _file.Dispose();
     }
 }

@@ -5,33 +5,67 @@ namespace Heimdex.Tests.Search;
 
 public sealed class SceneVectorIndexTests
 {
-    [Fact]
-    public void Through_its_HNSW_build_recall_at_10_against_the_exact_scan_is_at_least_0_95_with_exact_similarities()
+    [Theory]
+    [InlineData(GraphVectors.Int8)]
+    [InlineData(GraphVectors.SignBits)]
+    public void Through_its_HNSW_build_recall_at_10_against_the_exact_scan_is_at_least_0_95_with_exact_similarities(GraphVectors graphVectors)
     {
         var owner = Guid.NewGuid();
         var vectors = SyntheticEmbeddings.Generate(20_000, 384, topics: 300, spread: 1.0f, seed: 1);
         // Queries drawn like the data but not from it: new scenes of the same topics.
         var queries = SyntheticEmbeddings.Generate(100, 384, topics: 300, spread: 1.0f, seed: 1, skip: 20_000);
         var scenes = vectors.Select(vector => (SceneId: Guid.NewGuid(), Vector: vector)).ToArray();
-        var index = new SceneVectorIndex(approximateAbove: 1_000);
+        using var index = new SceneVectorIndex(approximateAbove: 1_000, graphVectors: graphVectors);
         index.ReplaceMany(scenes.Chunk(100).Select(chunk => (owner, Guid.NewGuid(), chunk.AsEnumerable())));
         index.WaitForApproximateIndexes();
         Assert.True(index.IsApproximate(owner));
-        // USearch's own count: at least each vector's 384 bytes at 8 bits, plus the graph's links.
-        Assert.InRange(index.Status.GraphBytes / (double)scenes.Length, 384 + 16 * 4, 4096);
+        // USearch's own count: at least each vector's 384 bytes at 8 bits (or 48 as sign bits), plus the graph's links.
+        Assert.InRange(index.Status.GraphBytes / (double)scenes.Length, (graphVectors == GraphVectors.Int8 ? 384 : 48) + 16 * 4, 4096);
 
         var recall = queries.Average(query =>
         {
             var exact = scenes.Select(scene => (scene.SceneId, Similarity: TensorPrimitives.Dot(query, scene.Vector)))
                 .OrderByDescending(h => h.Similarity).Take(10).ToList();
             var found = index.Search(owner, query, 10);
-            // The graph's candidates are re-ranked exactly: a scene found has its float cosine, not its 8-bit one.
+            // The graph's candidates are re-ranked exactly: a scene found has its float cosine, not its quantised one.
             var similarities = exact.ToDictionary(h => h.SceneId, h => h.Similarity);
             Assert.All(found.Where(hit => similarities.ContainsKey(hit.SceneId)), hit => Assert.Equal(similarities[hit.SceneId], hit.Similarity));
             return found.Count(hit => similarities.ContainsKey(hit.SceneId)) / 10.0;
         });
 
         Assert.True(recall >= 0.95, $"recall@10 {recall:0.000}");
+    }
+
+    /// <summary>
+    /// Sentence embeddings (384 floats, 1.5 KB) take at most half a kilobyte of memory each, whether an owner's graph
+    /// holds them as sign bits or a small library is scanned at 8 bits: the floats themselves are on disk, not held.
+    /// </summary>
+    [Fact]
+    public void A_sentence_embedding_takes_at_most_half_a_kilobyte_of_memory_its_floats_are_on_disk()
+    {
+        var (large, small) = (Guid.NewGuid(), Guid.NewGuid());
+        using var index = new SceneVectorIndex(approximateAbove: 5_000, graphVectors: GraphVectors.SignBits);
+        var floats = new List<WeakReference<float[]>>();
+        void Load(Guid owner, int count, int seed)
+        {
+            var vectors = SyntheticEmbeddings.Generate(count, 384, topics: 100, spread: 1.0f, seed: seed);
+            floats.AddRange(vectors.Select(v => new WeakReference<float[]>(v)));
+            index.ReplaceMany(vectors.Chunk(100).Select(chunk => (owner, Guid.NewGuid(), chunk.Select(v => (Guid.NewGuid(), v)))));
+        }
+
+        Load(large, 20_000, seed: 7);
+        Load(small, 2_000, seed: 8);
+        index.WaitForApproximateIndexes();
+        Assert.True(index.IsApproximate(large));
+        Assert.False(index.IsApproximate(small));
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.DoesNotContain(floats, reference => reference.TryGetTarget(out _));
+        var status = index.Status;
+        Assert.Equal(22_000L * 384 * sizeof(float), status.FileBytes);
+        var perVector = (status.GraphBytes + status.HeldBytes) / (double)status.Vectors;
+        Assert.True(perVector <= 512, $"{perVector:0} bytes per vector: {status}");
     }
 
     /// <summary>
@@ -112,7 +146,7 @@ public sealed class SceneVectorIndexTests
 
         loadedAtOnce.WaitForApproximateIndexes();
         loadedOneByOne.WaitForApproximateIndexes();
-        Assert.Equal(new VectorIndexStatus(5_000, 1, 1, 0, 1), loadedAtOnce.Status with { GraphBytes = 0 });
+        Assert.Equal(new VectorIndexStatus(5_000, 1, 1, 0, 1), loadedAtOnce.Status with { GraphBytes = 0, HeldBytes = 0, FileBytes = 0 });
         Assert.True(loadedOneByOne.Status.BuildsCompleted > 1); // the cost the bulk load avoids: a build at each fifth of growth
     }
 
