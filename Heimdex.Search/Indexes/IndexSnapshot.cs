@@ -8,12 +8,12 @@ public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong Cont
 
 /// <summary>
 /// An owner's HNSW build on disk, so that a restarted API answers from it at once instead of building it again: the
-/// graph (USearch's file) and its rows. The rows' file names the graph file by its hash, so a graph and rows from
+/// graph (USearch's file), the centre its sign bits are taken from, if they are, and its rows. The rows' file names the graph file by its hash, so a graph and rows from
 /// different builds (a crash between the two renames) are never read as one.
 /// </summary>
 public static class IndexSnapshot
 {
-    private const int Format = 2;
+    private const int Format = 3;
 
     public static void Save(string directory, Guid owner, HnswIndex index, IReadOnlyList<SnapshotRow> rows)
     {
@@ -28,6 +28,13 @@ public static class IndexSnapshot
             {
                 writer.Write(Format);
                 writer.Write(FileHash(newGraph));
+                var centre = index.Centre ?? [];
+                writer.Write(centre.Length);
+                foreach (var component in centre)
+                {
+                    writer.Write(component);
+                }
+
                 writer.Write(rows.Count);
                 foreach (var row in rows)
                 {
@@ -59,11 +66,18 @@ public static class IndexSnapshot
         try
         {
             SnapshotRow[] rows;
+            float[] centre;
             using (var reader = new BinaryReader(File.OpenRead(table)))
             {
                 if (reader.ReadInt32() != Format || reader.ReadUInt64() != FileHash(graph))
                 {
                     return null;
+                }
+
+                centre = new float[reader.ReadInt32()];
+                for (var i = 0; i < centre.Length; i++)
+                {
+                    centre[i] = reader.ReadSingle();
                 }
 
                 rows = new SnapshotRow[reader.ReadInt32()];
@@ -73,7 +87,7 @@ public static class IndexSnapshot
                 }
             }
 
-            var index = HnswIndex.Load(graph);
+            var index = HnswIndex.Load(graph, centre.Length == 0 ? null : centre);
             if (index.Count == rows.Length)
             {
                 return (index, rows);

@@ -427,7 +427,7 @@ public sealed class SceneVectorIndex(
     {
         problem = null;
         var rows = videos.SelectMany(v => Enumerable.Range(0, v.Scenes.Length).Select(i => new Row(v, i))).ToArray();
-        var index = HnswIndex.Build(videos[0].Dimensions, rows.Length, videos.SelectMany(ReadVectors), graphVectors);
+        var index = HnswIndex.Build(videos[0].Dimensions, rows.Length, () => videos.SelectMany(ReadVectors), graphVectors);
         var built = new Approximate(index, rows, [.. videos]);
         if (snapshotDirectory is not null)
         {
