@@ -146,13 +146,31 @@ public sealed class SceneVectorIndex(
         ReplaceMany([(ownerId, videoId, scenes)]);
 
     /// <summary>
-    /// Replaces many videos at once (the API's start): a large owner's approximate index is built once, when all of
-    /// its videos are in, not again at every fifth of growth while they arrive.
+    /// Replaces many videos at once: a large owner's approximate index is built once, when all of its videos are in,
+    /// not again at every fifth of growth while they arrive.
     /// </summary>
-    public void ReplaceMany(IEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> videos)
+    public void ReplaceMany(IEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> videos) =>
+        Publish([.. videos.Select(v => (v.OwnerId, v.VideoId, Hold(v.OwnerId, v.VideoId, [.. v.Scenes])))]);
+
+    /// <summary>
+    /// As <see cref="ReplaceMany"/>, for videos read as they come (the API's start): each video's floats go to the file
+    /// as it arrives, so no more than the reader's batch of them is ever in memory.
+    /// </summary>
+    public async Task ReplaceManyAsync(
+        IAsyncEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> videos, CancellationToken cancellationToken)
     {
-        // Written to the file before the lock: searches meanwhile answer from the videos' previous versions.
-        var entries = videos.Select(v => (v.OwnerId, v.VideoId, Video: Hold(v.OwnerId, v.VideoId, [.. v.Scenes]))).ToList();
+        var held = new List<(Guid, Guid, Video?)>();
+        await foreach (var (ownerId, videoId, scenes) in videos.WithCancellation(cancellationToken))
+        {
+            held.Add((ownerId, videoId, Hold(ownerId, videoId, [.. scenes])));
+        }
+
+        Publish(held);
+    }
+
+    /// <summary>Makes videos already written to the file the ones searched; searches meanwhile answer from their previous versions.</summary>
+    private void Publish(List<(Guid OwnerId, Guid VideoId, Video? Video)> entries)
+    {
         lock (_lock)
         {
             foreach (var (ownerId, videoId, video) in entries)

@@ -137,6 +137,47 @@ public sealed class SceneVectorIndexTests
     }
 
     /// <summary>
+    /// Videos read as they come (the API's start) are written to the index's file one by one: while the rest arrive,
+    /// the floats of those before are not held, at most those of the video just handed over.
+    /// </summary>
+    [Fact]
+    public async Task Videos_loaded_as_they_come_are_not_held_as_floats_while_the_rest_arrive()
+    {
+        using var index = new SceneVectorIndex(approximateAbove: 1_000);
+        var owner = Guid.NewGuid();
+        var handedOver = new List<WeakReference<float[]>>();
+        var first = (SceneId: Guid.NewGuid(), Vector: Array.Empty<float>());
+        var stillHeld = -1;
+        (Guid, Guid, IEnumerable<(Guid, float[])>) Video(int seed)
+        {
+            var scenes = SyntheticEmbeddings.Generate(100, 64, topics: 10, spread: 1.0f, seed: seed).Select(v => (Guid.NewGuid(), v)).ToArray();
+            handedOver.AddRange(scenes.Select(s => new WeakReference<float[]>(s.v)));
+            first = seed == 0 ? (scenes[0].Item1, [.. scenes[0].v]) : first;
+            return (owner, Guid.NewGuid(), scenes);
+        }
+
+        async IAsyncEnumerable<(Guid, Guid, IEnumerable<(Guid, float[])>)> Read()
+        {
+            for (var seed = 0; seed < 20; seed++)
+            {
+                await Task.Yield();
+                yield return Video(seed);
+            }
+
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            stillHeld = handedOver.Count(reference => reference.TryGetTarget(out _));
+        }
+
+        await index.ReplaceManyAsync(Read(), TestContext.Current.CancellationToken);
+
+        Assert.InRange(stillHeld, 0, 100);
+        Assert.Equal(2_000, index.Status.Vectors);
+        var found = index.Search(owner, first.Vector, 1).Single();
+        Assert.Equal((first.SceneId, TensorPrimitives.Dot(first.Vector, first.Vector)), (found.SceneId, found.Similarity));
+    }
+
+    /// <summary>
     /// A filter (videos, and a person's scenes within them) applies inside the search, on the HNSW walk or by an exact
     /// scan of what it allows: its nearest scenes are found however few it allows, not the few of the unfiltered
     /// nearest that pass it.
