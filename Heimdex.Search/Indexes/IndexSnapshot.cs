@@ -8,8 +8,9 @@ public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong Cont
 
 /// <summary>
 /// An owner's HNSW build on disk, so that a restarted API answers from it at once instead of building it again: the
-/// graph (USearch's file), the centre its sign bits are taken from, if they are, and its rows. The rows' file names the graph file by its hash, so a graph and rows from
-/// different builds (a crash between the two renames) are never read as one.
+/// graph (USearch's file), the centre its sign bits are taken from, if they are, and its rows. The rows' file names
+/// the graph file by its hash, so a graph and rows from different builds (a crash between the two renames) are never
+/// read as one.
 /// </summary>
 public static class IndexSnapshot
 {

@@ -10,8 +10,8 @@ namespace Heimdex.Search.Indexes;
 /// <summary>
 /// What an index holds now: vectors, owners, owners answered through an HNSW build, builds running, builds done and
 /// builds read from snapshots since start, why the last build could not be built or saved, if one could not, the
-/// native memory of the HNSW builds (their graphs and quantised vectors), the managed memory of the 8-bit vectors and
-/// ids held besides, and the bytes of the float vectors on disk.
+/// bytes of the HNSW builds' graphs and quantised vectors (as USearch writes them out), the managed memory of the
+/// 8-bit vectors, ids and rows held besides, and the bytes of the float vectors on disk.
 /// </summary>
 public sealed record VectorIndexStatus(
     int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null,
@@ -65,6 +65,9 @@ public sealed class SceneVectorIndex(
         /// <summary>Set to null, under the index's lock, once a build holds the video; a search reads it under the lock.</summary>
         public sbyte[]? Quantized { get; set; } = quantized;
 
+        /// <summary>How many floats the video's vectors are, one after another in the file.</summary>
+        public int Floats => Scenes.Length * Dimensions;
+
         public long VectorOffset(int position) => Offset + (long)position * Dimensions * sizeof(float);
     }
 
@@ -105,7 +108,7 @@ public sealed class SceneVectorIndex(
         {
             lock (_lock)
             {
-                var held = _videos.Values.Sum(v => v.Scenes.Length * 16L + (v.Quantized?.Length ?? 0))
+                var held = _videos.Values.Sum(v => v.Scenes.Length * (long)Unsafe.SizeOf<Guid>() + (v.Quantized?.Length ?? 0))
                            + _approximate.Values.Sum(a => a.Rows.Length * (long)Unsafe.SizeOf<Row>());
                 return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
                     _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, _approximate.Values.Sum(a => a.Index.Bytes),
@@ -211,10 +214,12 @@ public sealed class SceneVectorIndex(
 
         var quantized = new sbyte[scenes.Length * dimensions];
         var hash = new XxHash64();
+        Span<byte> id = stackalloc byte[16];
         for (var i = 0; i < scenes.Length; i++)
         {
             Int8Vectors.Quantize(scenes[i].Vector, quantized.AsSpan(i * dimensions, dimensions));
-            hash.Append(scenes[i].SceneId.ToByteArray());
+            scenes[i].SceneId.TryWriteBytes(id);
+            hash.Append(id);
             hash.Append(MemoryMarshal.AsBytes(scenes[i].Vector.AsSpan()));
         }
 
@@ -268,7 +273,8 @@ public sealed class SceneVectorIndex(
     {
         var best = new TopK<Guid>(count);
         var candidates = new List<Candidate>();
-        var floats = ArrayPool<float>.Shared.Rent(scanned.Count == 0 ? query.Length : scanned.Max(s => s.Video.Scenes.Length) * query.Length);
+        // Room for one vector to re-rank, or the largest video whose floats are scanned.
+        var floats = ArrayPool<float>.Shared.Rent(scanned.Where(s => s.Quantized is null).Select(s => s.Video.Floats).Append(query.Length).Max());
         try
         {
             var roughly = new TopK<Candidate>(Math.Max(2 * count, MinScanCandidates));
@@ -279,7 +285,7 @@ public sealed class SceneVectorIndex(
                 if (quantized is null)
                 {
                     // Held by the build but filtered to too few for its walk: its floats are read and scored as they are.
-                    var vectors = floats.AsSpan(0, video.Scenes.Length * video.Dimensions);
+                    var vectors = floats.AsSpan(0, video.Floats);
                     _file.Read(video.Offset, vectors);
                     for (var i = 0; i < video.Scenes.Length; i++)
                     {
@@ -462,14 +468,12 @@ public sealed class SceneVectorIndex(
         return built;
     }
 
+    /// <summary>A video's vectors, read from the file in one call: they lie one after another.</summary>
     private IEnumerable<float[]> ReadVectors(Video video)
     {
-        for (var i = 0; i < video.Scenes.Length; i++)
-        {
-            var vector = new float[video.Dimensions];
-            _file.Read(video.VectorOffset(i), vector);
-            yield return vector;
-        }
+        var floats = new float[video.Floats];
+        _file.Read(video.Offset, floats);
+        return floats.Chunk(video.Dimensions);
     }
 
     /// <summary>
