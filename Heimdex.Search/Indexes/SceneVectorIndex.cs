@@ -34,21 +34,22 @@ public sealed record SceneFilter(IReadOnlySet<Guid>? Videos = null, IReadOnlySet
 /// whose candidates are re-ranked the same way, and the 8-bit copies of the videos it holds are let go. Changes apply
 /// at once: a video replaced or removed since the build is never answered from it, and vectors newer than the build
 /// are scanned until the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per
-/// video. With a <paramref name="snapshotDirectory"/> each build is saved there, and after a restart an owner's saved
+/// video; a reload writes the video's floats anew, and once the old ones outweigh those held, the held ones are moved
+/// to a new file in the background (<paramref name="compactAbove"/>). With a <paramref name="snapshotDirectory"/> each build is saved there, and after a restart an owner's saved
 /// build is read instead of built again: what changed since is scanned. A <see cref="SceneFilter"/> applies inside the
 /// search: when it allows fewer than <see cref="ExactFilteredBelow"/> vectors they are scanned (those a build holds by
 /// their floats from the file), otherwise the HNSW walk itself skips the rows it rejects.
 /// </summary>
 public sealed class SceneVectorIndex(
     int approximateAbove = 50_000, string? snapshotDirectory = null, int exactFilteredBelow = SceneVectorIndex.ExactFilteredBelow,
-    GraphVectors graphVectors = GraphVectors.Int8, string? vectorDirectory = null) : IDisposable
+    GraphVectors graphVectors = GraphVectors.Int8, string? vectorDirectory = null, long compactAbove = SceneVectorIndex.CompactAbove) : IDisposable
 {
     /// <summary>
-    /// A video's vectors as held now: its scenes in order (a scene may have several vectors), where its floats start
-    /// in the file, a hash of its scenes and floats (to match a snapshot's rows), and its 8-bit copies while no build
-    /// holds it.
+    /// A video's vectors as held now: its scenes in order (a scene may have several vectors), the file and offset its
+    /// floats start at, a hash of its scenes and floats (to match a snapshot's rows), and its 8-bit copies while no
+    /// build holds it.
     /// </summary>
-    private sealed class Video(Guid id, Guid owner, Guid[] scenes, int dimensions, long offset, ulong contentHash, sbyte[] quantized)
+    private sealed class Video(Guid id, Guid owner, Guid[] scenes, int dimensions, StoredAt stored, ulong contentHash, sbyte[] quantized)
     {
         public Guid Id { get; } = id;
 
@@ -58,7 +59,8 @@ public sealed class SceneVectorIndex(
 
         public int Dimensions { get; } = dimensions;
 
-        public long Offset { get; } = offset;
+        /// <summary>Replaced, never changed, when a compaction moves the floats to a new file.</summary>
+        public StoredAt Stored { get; set; } = stored;
 
         public ulong ContentHash { get; } = contentHash;
 
@@ -68,14 +70,25 @@ public sealed class SceneVectorIndex(
         /// <summary>How many floats the video's vectors are, one after another in the file.</summary>
         public int Floats => Scenes.Length * Dimensions;
 
-        public long VectorOffset(int position) => Offset + (long)position * Dimensions * sizeof(float);
+        /// <summary>Fills <paramref name="into"/> with the floats of the video's vectors from <paramref name="position"/> on.</summary>
+        public void Read(int position, Span<float> into)
+        {
+            // Read once: a compaction may move the video meanwhile, and the file it was read from stays open for this read.
+            var stored = Stored;
+            stored.File.Read(stored.Offset + (long)position * Dimensions * sizeof(float), into);
+        }
     }
+
+    private sealed record StoredAt(VectorFile File, long Offset);
 
     /// <summary>
     /// At least this many candidates of an 8-bit scan are re-ranked by their floats: the rounding moves a similarity
     /// by a few thousandths, far less than separates the 10th nearest from the 100th.
     /// </summary>
     private const int MinScanCandidates = 100;
+
+    /// <summary>The vector file is compacted only once the floats of replaced and removed videos take more bytes than this.</summary>
+    public const long CompactAbove = 64L << 20;
 
     /// <summary>Filtered to fewer vectors than this, a search scans them exactly: cheaper than a graph walk that rejects most rows.</summary>
     public const int ExactFilteredBelow = 20_000;
@@ -92,12 +105,15 @@ public sealed class SceneVectorIndex(
     private readonly record struct Candidate(Video Video, int Position);
 
     private readonly Lock _lock = new();
-    private readonly VectorFile _file = new(vectorDirectory ?? Path.GetTempPath());
+    private VectorFile _file = new(vectorDirectory ?? Path.GetTempPath());
     private readonly Dictionary<Guid, Video> _videos = [];
     private readonly Dictionary<Guid, HashSet<Guid>> _videosByOwner = [];
     private readonly Dictionary<Guid, Approximate> _approximate = [];
     private readonly Dictionary<Guid, Task> _building = [];
     private readonly HashSet<Guid> _snapshotsTried = [];
+    private Task? _compaction;
+    private long _heldBytes;
+    private long _garbageBytes;
     private int _buildsCompleted;
     private int _snapshotsLoaded;
     private string? _problem;
@@ -125,23 +141,23 @@ public sealed class SceneVectorIndex(
         }
     }
 
-    /// <summary>Waits until no build is running (tests and benchmarks).</summary>
-    public void WaitForApproximateIndexes()
+    /// <summary>Waits until no build and no compaction is running (tests and benchmarks).</summary>
+    public void WaitForBackgroundWork()
     {
         while (true)
         {
-            Task[] builds;
+            Task[] running;
             lock (_lock)
             {
-                builds = [.. _building.Values];
+                running = [.. _building.Values, .. _compaction is null ? Array.Empty<Task>() : [_compaction]];
             }
 
-            if (builds.Length == 0)
+            if (running.Length == 0)
             {
                 return;
             }
 
-            Task.WaitAll(builds);
+            Task.WaitAll(running);
         }
     }
 
@@ -188,6 +204,7 @@ public sealed class SceneVectorIndex(
                     }
 
                     owned.Add(videoId);
+                    _heldBytes += video.Floats * (long)sizeof(float);
                 }
             }
 
@@ -195,6 +212,8 @@ public sealed class SceneVectorIndex(
             {
                 RebuildIfStaleLocked(ownerId);
             }
+
+            CompactIfWastefulLocked();
         }
     }
 
@@ -223,8 +242,9 @@ public sealed class SceneVectorIndex(
             hash.Append(MemoryMarshal.AsBytes(scenes[i].Vector.AsSpan()));
         }
 
-        var offset = _file.Append([.. scenes.Select(s => s.Vector)]);
-        return new Video(videoId, ownerId, [.. scenes.Select(s => s.SceneId)], dimensions, offset, hash.GetCurrentHashAsUInt64(), quantized);
+        var file = Volatile.Read(ref _file);
+        var stored = new StoredAt(file, file.Append([.. scenes.Select(s => s.Vector)]));
+        return new Video(videoId, ownerId, [.. scenes.Select(s => s.SceneId)], dimensions, stored, hash.GetCurrentHashAsUInt64(), quantized);
     }
 
     public void Remove(Guid videoId)
@@ -232,6 +252,7 @@ public sealed class SceneVectorIndex(
         lock (_lock)
         {
             RemoveLocked(videoId);
+            CompactIfWastefulLocked();
         }
     }
 
@@ -286,7 +307,7 @@ public sealed class SceneVectorIndex(
                 {
                     // Held by the build but filtered to too few for its walk: its floats are read and scored as they are.
                     var vectors = floats.AsSpan(0, video.Floats);
-                    _file.Read(video.Offset, vectors);
+                    video.Read(0, vectors);
                     for (var i = 0; i < video.Scenes.Length; i++)
                     {
                         if (filter is null || filter.Allows(video.Scenes[i], video.Id))
@@ -327,7 +348,7 @@ public sealed class SceneVectorIndex(
             var vector = floats.AsSpan(0, query.Length);
             foreach (var (video, position) in candidates)
             {
-                _file.Read(video.VectorOffset(position), vector);
+                video.Read(position, vector);
                 best.Offer(video.Scenes[position], TensorPrimitives.Dot(query, vector));
             }
         }
@@ -374,10 +395,60 @@ public sealed class SceneVectorIndex(
 
     private void RemoveLocked(Guid videoId)
     {
-        if (_videos.Remove(videoId, out var removed) && _videosByOwner.TryGetValue(removed.Owner, out var videos))
+        if (_videos.Remove(videoId, out var removed))
         {
-            videos.Remove(videoId);
+            _heldBytes -= removed.Floats * (long)sizeof(float);
+            _garbageBytes += removed.Stored.File == _file ? removed.Floats * (long)sizeof(float) : 0;
+            _videosByOwner.GetValueOrDefault(removed.Owner)?.Remove(videoId);
         }
+    }
+
+    /// <summary>
+    /// Starts moving the floats of the videos held now to a new file once those of replaced and removed videos take
+    /// more of the file than they do, and more than <paramref name="compactAbove"/> bytes: every reload of a video
+    /// writes its floats anew. The old file is never disposed here: a search or build may be reading it, and a video
+    /// written but not yet published may lie in it; its handle, and with it the disk space, goes when nothing refers
+    /// to it any more.
+    /// </summary>
+    private void CompactIfWastefulLocked()
+    {
+        if (_compaction is not null || _garbageBytes <= Math.Max(_heldBytes, compactAbove))
+        {
+            return;
+        }
+
+        var fresh = new VectorFile(vectorDirectory ?? Path.GetTempPath());
+        Volatile.Write(ref _file, fresh);
+        _garbageBytes = 0;
+        var moving = _videos.Values.ToList();
+        _compaction = Task.Run(() =>
+        {
+            var floats = ArrayPool<float>.Shared.Rent(moving.Select(video => video.Floats).DefaultIfEmpty().Max());
+            string? problem = null;
+            try
+            {
+                foreach (var video in moving)
+                {
+                    var vectors = floats.AsSpan(0, video.Floats);
+                    video.Read(0, vectors);
+                    video.Stored = new StoredAt(fresh, fresh.Append(vectors));
+                }
+            }
+            catch (Exception error) when (error is IOException or ObjectDisposedException)
+            {
+                // The videos not moved yet stay where they are, as readable as before (or the index was disposed).
+                problem = $"compacting the vector file failed: {error.Message}";
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(floats);
+                lock (_lock)
+                {
+                    _compaction = null;
+                    _problem = problem ?? _problem;
+                }
+            }
+        });
     }
 
     /// <summary>Starts a background build when the owner is large and a fifth or more of their vectors are not in the last build.</summary>
@@ -472,7 +543,7 @@ public sealed class SceneVectorIndex(
     private IEnumerable<float[]> ReadVectors(Video video)
     {
         var floats = new float[video.Floats];
-        _file.Read(video.Offset, floats);
+        video.Read(0, floats);
         return floats.Chunk(video.Dimensions);
     }
 

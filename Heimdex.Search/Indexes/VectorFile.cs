@@ -7,7 +7,7 @@ namespace Heimdex.Search.Indexes;
 /// An index's float vectors on local disk, not in the API's memory: written once per video version, read back for
 /// exact re-ranking, exact filtered scans and HNSW builds. Postgres stays the source of truth; the file is this
 /// process's working copy, unlinked as soon as it is opened so that nothing is left behind however the process ends.
-/// A replaced video's old vectors stay in the file until the process restarts.
+/// Nothing is ever removed from it: an index moves what it still holds to a new file once the file is mostly garbage.
 /// </summary>
 public sealed class VectorFile : IDisposable
 {
@@ -28,8 +28,7 @@ public sealed class VectorFile : IDisposable
     /// <summary>Writes <paramref name="vectors"/> one after another and returns where the first starts; safe from any thread.</summary>
     public long Append(IReadOnlyList<float[]> vectors)
     {
-        var bytes = vectors.Sum(v => (long)v.Length * sizeof(float));
-        var offset = Interlocked.Add(ref _length, bytes) - bytes;
+        var offset = Reserve(vectors.Sum(v => (long)v.Length * sizeof(float)));
         var at = offset;
         foreach (var vector in vectors)
         {
@@ -39,6 +38,16 @@ public sealed class VectorFile : IDisposable
 
         return offset;
     }
+
+    /// <summary>Writes <paramref name="floats"/> (one vector or several in a row) and returns where they start; safe from any thread.</summary>
+    public long Append(ReadOnlySpan<float> floats)
+    {
+        var offset = Reserve(floats.Length * (long)sizeof(float));
+        RandomAccess.Write(_file, MemoryMarshal.AsBytes(floats), offset);
+        return offset;
+    }
+
+    private long Reserve(long bytes) => Interlocked.Add(ref _length, bytes) - bytes;
 
     /// <summary>Fills <paramref name="into"/> with the floats written at <paramref name="offset"/> (one vector or several in a row).</summary>
     public void Read(long offset, Span<float> into)

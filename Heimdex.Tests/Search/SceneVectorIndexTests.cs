@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using Heimdex.Search.Indexes;
 
@@ -25,7 +26,7 @@ public sealed class SceneVectorIndexTests
         {
             using var index = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: snapshots, graphVectors: graphVectors);
             index.ReplaceMany(videos);
-            index.WaitForApproximateIndexes();
+            index.WaitForBackgroundWork();
             Assert.True(index.IsApproximate(owner));
             // As USearch writes it out: at least each vector's 384 bytes at 8 bits (or 48 as sign bits), plus the graph's links.
             Assert.InRange(index.Status.GraphBytes / (double)scenes.Length, (graphVectors == GraphVectors.Int8 ? 384 : 48) + 16 * 4, 4096);
@@ -33,7 +34,7 @@ public sealed class SceneVectorIndexTests
 
             using var restarted = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: snapshots, graphVectors: graphVectors);
             restarted.ReplaceMany(videos);
-            restarted.WaitForApproximateIndexes();
+            restarted.WaitForBackgroundWork();
             Assert.Equal((0, 1), (restarted.Status.BuildsCompleted, restarted.Status.SnapshotsLoaded));
             AssertRecall(restarted);
         }
@@ -123,7 +124,7 @@ public sealed class SceneVectorIndexTests
 
         Load(large, 20_000, seed: 7);
         Load(small, 2_000, seed: 8);
-        index.WaitForApproximateIndexes();
+        index.WaitForBackgroundWork();
         Assert.True(index.IsApproximate(large));
         Assert.False(index.IsApproximate(small));
 
@@ -194,7 +195,7 @@ public sealed class SceneVectorIndexTests
         var videos = vectors.Chunk(100).Select(chunk => (Video: Guid.NewGuid(), Scenes: chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)).ToArray())).ToList();
         var index = new SceneVectorIndex(approximateAbove: 1_000, exactFilteredBelow: exactBelow);
         index.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
-        index.WaitForApproximateIndexes();
+        index.WaitForBackgroundWork();
         Assert.True(index.IsApproximate(owner));
 
         var random = new Random(videosAllowed);
@@ -224,7 +225,7 @@ public sealed class SceneVectorIndexTests
             index.Replace(owner, video, scenes);
         }
 
-        index.WaitForApproximateIndexes();
+        index.WaitForBackgroundWork();
         Assert.True(index.IsApproximate(owner));
         var target = videos[5].Scenes[7];
         Assert.Equal(target.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
@@ -236,6 +237,90 @@ public sealed class SceneVectorIndexTests
         index.Replace(owner, Guid.NewGuid(), [added]);
         Assert.Equal(added.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
         Assert.Empty(index.Search(Guid.NewGuid(), target.Vector, 10)); // another owner sees nothing
+    }
+
+    /// <summary>
+    /// Every reload of a video writes its floats anew: the file is compacted once the old floats outweigh the held
+    /// ones, while searches run, through the scan and through the graph alike, and every similarity a search returns
+    /// is still the exact cosine of the vector that scene was given.
+    /// </summary>
+    [Fact]
+    public async Task Reloaded_videos_old_floats_are_compacted_away_while_searches_stay_exact()
+    {
+        const int dimensions = 64;
+        var (large, small) = (Guid.NewGuid(), Guid.NewGuid());
+        using var library = SyntheticEmbeddings.Library(dimensions, topics: 50, spread: 1.0f, seed: 6).GetEnumerator();
+        var given = new ConcurrentDictionary<Guid, float[]>();
+        var latest = new Dictionary<Guid, (Guid SceneId, float[] Vector)[]>();
+        (Guid, Guid, IEnumerable<(Guid SceneId, float[] Vector)>) Version(Guid owner, Guid video)
+        {
+            var scenes = latest[video] = [.. Enumerable.Range(0, 50).Select(_ =>
+            {
+                library.MoveNext();
+                return (SceneId: Guid.NewGuid(), Vector: library.Current);
+            })];
+            foreach (var (sceneId, vector) in scenes)
+            {
+                given[sceneId] = vector;
+            }
+
+            return (owner, video, scenes);
+        }
+
+        var videos = Enumerable.Range(0, 30).Select(i => (Owner: i < 24 ? large : small, Video: Guid.NewGuid())).ToList();
+        using var index = new SceneVectorIndex(approximateAbove: 1_000, compactAbove: 0);
+        index.ReplaceMany([.. videos.Select(v => Version(v.Owner, v.Video))]);
+        index.WaitForBackgroundWork();
+        Assert.True(index.IsApproximate(large));
+        var held = videos.Count * 50L * dimensions * sizeof(float);
+        Assert.Equal(held, index.Status.FileBytes);
+
+        using var reloaded = new CancellationTokenSource();
+        var queries = SyntheticEmbeddings.Generate(50, dimensions, topics: 50, spread: 1.0f, seed: 7);
+        var searching = Task.Run(() =>
+        {
+            var searches = 0;
+            for (; !reloaded.IsCancellationRequested || searches < queries.Length; searches++)
+            {
+                var query = queries[searches % queries.Length];
+                foreach (var owner in new[] { large, small })
+                {
+                    Assert.All(index.Search(owner, query, 10), hit => Assert.Equal(TensorPrimitives.Dot(query, given[hit.SceneId]), hit.Similarity, 5));
+                }
+            }
+
+            return searches;
+        });
+        for (var round = 0; round < 10; round++)
+        {
+            foreach (var (owner, video) in videos)
+            {
+                index.Replace(owner, video, Version(owner, video).Item3);
+            }
+
+            // Reloads come seconds apart in the API, not back to back: time for a compaction to run between them.
+            index.WaitForBackgroundWork();
+        }
+
+        await reloaded.CancelAsync();
+        Assert.True(await searching > 0);
+        index.WaitForBackgroundWork();
+        // Eleven versions were written; what is left is the videos held now, and at most as much again of old floats.
+        Assert.InRange(index.Status.FileBytes, held, 3 * held);
+        Assert.Equal(videos.Count * 50, index.Status.Vectors);
+        foreach (var query in queries)
+        {
+            // The small owner's scenes are scanned: exactly the nearest of the versions held now.
+            var nearest = videos.Where(v => v.Owner == small).SelectMany(v => latest[v.Video])
+                .OrderByDescending(scene => TensorPrimitives.Dot(query, scene.Vector)).Take(10).Select(scene => scene.SceneId);
+            Assert.Equal(nearest, index.Search(small, query, 10).Select(hit => hit.SceneId));
+            var now = videos.Where(v => v.Owner == large).SelectMany(v => latest[v.Video]).Select(scene => scene.SceneId).ToHashSet();
+            Assert.All(index.Search(large, query, 10), hit =>
+            {
+                Assert.Contains(hit.SceneId, now);
+                Assert.Equal(TensorPrimitives.Dot(query, given[hit.SceneId]), hit.Similarity, 5);
+            });
+        }
     }
 
     [Fact]
@@ -253,8 +338,8 @@ public sealed class SceneVectorIndexTests
             loadedOneByOne.Replace(owner, video, scenes);
         }
 
-        loadedAtOnce.WaitForApproximateIndexes();
-        loadedOneByOne.WaitForApproximateIndexes();
+        loadedAtOnce.WaitForBackgroundWork();
+        loadedOneByOne.WaitForBackgroundWork();
         Assert.Equal(new VectorIndexStatus(5_000, 1, 1, 0, 1), loadedAtOnce.Status with { GraphBytes = 0, HeldBytes = 0, FileBytes = 0 });
         Assert.True(loadedOneByOne.Status.BuildsCompleted > 1); // the cost the bulk load avoids: a build at each fifth of growth
     }
@@ -270,7 +355,7 @@ public sealed class SceneVectorIndexTests
             var videos = vectors.Chunk(100).Select(chunk => (Video: Guid.NewGuid(), Scenes: chunk.Select(v => (SceneId: Guid.NewGuid(), Vector: v)).ToArray())).ToList();
             var first = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: directory);
             first.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
-            first.WaitForApproximateIndexes();
+            first.WaitForBackgroundWork();
             Assert.Equal((1, 0, null), (first.Status.BuildsCompleted, first.Status.SnapshotsLoaded, first.Status.Problem));
 
             // While the API was down: a video deleted, a video's scenes embedded again (same scenes, new vectors), a video added.
@@ -283,7 +368,7 @@ public sealed class SceneVectorIndexTests
                 restarted.ReplaceMany(videos.Where(v => v != removed)
                     .Select(v => (owner, v.Video, v == changed ? reembedded.AsEnumerable() : v.Scenes))
                     .Append((owner, added.Video, added.Scenes)));
-                restarted.WaitForApproximateIndexes();
+                restarted.WaitForBackgroundWork();
                 return restarted;
             }
 

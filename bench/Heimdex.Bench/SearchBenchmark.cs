@@ -224,7 +224,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
         using var exact = new SceneVectorIndex(approximateAbove: int.MaxValue);
         var clock = Stopwatch.StartNew();
         approximate.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
-        approximate.WaitForApproximateIndexes();
+        approximate.WaitForBackgroundWork();
         var build = clock.Elapsed;
         exact.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
         var queries = Enumerable.Range(0, 200).Select(_ => encoder.Embed(text.Sentence(8))).ToList();

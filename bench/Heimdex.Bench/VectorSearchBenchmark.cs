@@ -46,7 +46,7 @@ public sealed class VectorSearchBenchmark(int[] sizes)
                 approximate.Replace(owner, video, scenes);
             }
 
-            approximate.WaitForApproximateIndexes();
+            approximate.WaitForBackgroundWork();
             var build = clock.Elapsed.TotalSeconds;
             var queries = SyntheticEmbeddings.Generate(100, SentenceEncoder.Dimensions, topics: Math.Max(50, size / 200), spread: 1.0f, seed: 5, skip: size);
             var exactHits = queries.Select(q => vectors.Select((v, i) => (i, Similarity: TensorPrimitives.Dot(q, v))).OrderByDescending(h => h.Similarity)
