@@ -64,6 +64,9 @@ public sealed class SceneVectorIndex(
 
         public ulong ContentHash { get; } = contentHash;
 
+        /// <summary>Set, under the index's lock, once the video is replaced or removed: a build's rows of it answer no more.</summary>
+        public bool Retired { get; set; }
+
         /// <summary>Set to null, under the index's lock, once a build holds the video; a search reads it under the lock.</summary>
         public sbyte[]? Quantized { get; set; } = quantized;
 
@@ -261,22 +264,19 @@ public sealed class SceneVectorIndex(
     {
         List<(Video Video, sbyte[]? Quantized)> scanned;
         Approximate? approximate;
-        Dictionary<Guid, Video> current;
         lock (_lock)
         {
-            current = _videosByOwner.TryGetValue(ownerId, out var owned)
-                ? owned.Where(v => filter?.Videos is not { } allowed || allowed.Contains(v)).ToDictionary(v => v, v => _videos[v])
-                : [];
+            var allowedVideos = AllowedVideosLocked(ownerId, filter?.Videos);
             // The vectors a filtered search would take the cosine of, were it to scan exactly.
-            var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : current.Values.Sum(v => v.Scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
+            var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : allowedVideos.Sum(v => v.Scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
             approximate = allowed >= exactFilteredBelow ? _approximate.GetValueOrDefault(ownerId) : null;
             approximate?.Index.Acquire();
-            scanned = [.. current.Values.Where(video => approximate is null || !approximate.Covered.Contains(video)).Select(video => (video, video.Quantized))];
+            scanned = [.. allowedVideos.Where(video => approximate is null || !approximate.Covered.Contains(video)).Select(video => (video, video.Quantized))];
         }
 
         try
         {
-            return Nearest(query, count, filter, scanned, approximate, current);
+            return Nearest(query, count, filter, scanned, approximate);
         }
         finally
         {
@@ -290,7 +290,7 @@ public sealed class SceneVectorIndex(
     /// copies, read under the lock), so this runs outside the lock.
     /// </summary>
     private List<(Guid SceneId, float Similarity)> Nearest(float[] query, int count, SceneFilter? filter,
-        List<(Video Video, sbyte[]? Quantized)> scanned, Approximate? approximate, Dictionary<Guid, Video> current)
+        List<(Video Video, sbyte[]? Quantized)> scanned, Approximate? approximate)
     {
         var best = new TopK<Guid>(count);
         var candidates = new List<Candidate>();
@@ -336,7 +336,7 @@ public sealed class SceneVectorIndex(
                 bool Answers(int row)
                 {
                     var (source, position) = approximate.Rows[row];
-                    return source is not null && current.TryGetValue(source.Id, out var now) && ReferenceEquals(now, source)
+                    return source is { Retired: false }
                            && (filter is null || filter.Allows(source.Scenes[position], source.Id));
                 }
 
@@ -393,10 +393,27 @@ public sealed class SceneVectorIndex(
         }
     }
 
+    /// <summary>
+    /// The owner's videos held now, of <paramref name="only"/> when given, read without copying the owner's list: a
+    /// search of a large library must not allocate in proportion to it.
+    /// </summary>
+    private IEnumerable<Video> AllowedVideosLocked(Guid ownerId, IReadOnlySet<Guid>? only)
+    {
+        if (!_videosByOwner.TryGetValue(ownerId, out var owned))
+        {
+            return [];
+        }
+
+        return only is null ? owned.Select(v => _videos[v])
+            : only.Count < owned.Count ? only.Where(owned.Contains).Select(v => _videos[v])
+            : owned.Where(only.Contains).Select(v => _videos[v]);
+    }
+
     private void RemoveLocked(Guid videoId)
     {
         if (_videos.Remove(videoId, out var removed))
         {
+            removed.Retired = true;
             _heldBytes -= removed.Floats * (long)sizeof(float);
             _garbageBytes += removed.Stored.File == _file ? removed.Floats * (long)sizeof(float) : 0;
             _videosByOwner.GetValueOrDefault(removed.Owner)?.Remove(videoId);
