@@ -35,8 +35,9 @@ public sealed record SceneFilter(IReadOnlySet<Guid>? Videos = null, IReadOnlySet
 /// at once: a video replaced or removed since the build is never answered from it, and vectors newer than the build
 /// are scanned until the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per
 /// video; a reload writes the video's floats anew, and once the old ones outweigh those held, the held ones are moved
-/// to a new file in the background (<paramref name="compactAbove"/>). With a <paramref name="snapshotDirectory"/> each build is saved there, and after a restart an owner's saved
-/// build is read instead of built again: what changed since is scanned. A <see cref="SceneFilter"/> applies inside the
+/// to a new file in the background (<paramref name="compactAbove"/>). With a <paramref name="snapshotDirectory"/>
+/// each build is saved there, and after a restart an owner's saved build is read instead of built again: what
+/// changed since is scanned. A <see cref="SceneFilter"/> applies inside the
 /// search: when it allows fewer than <see cref="ExactFilteredBelow"/> vectors they are scanned (those a build holds by
 /// their floats from the file), otherwise the HNSW walk itself skips the rows it rejects.
 /// </summary>
@@ -72,6 +73,9 @@ public sealed class SceneVectorIndex(
 
         /// <summary>How many floats the video's vectors are, one after another in the file.</summary>
         public int Floats => Scenes.Length * Dimensions;
+
+        /// <summary>The bytes its floats take in the file.</summary>
+        public long Bytes => Floats * (long)sizeof(float);
 
         /// <summary>Fills <paramref name="into"/> with the floats of the video's vectors from <paramref name="position"/> on.</summary>
         public void Read(int position, Span<float> into)
@@ -207,7 +211,7 @@ public sealed class SceneVectorIndex(
                     }
 
                     owned.Add(videoId);
-                    _heldBytes += video.Floats * (long)sizeof(float);
+                    _heldBytes += video.Bytes;
                 }
             }
 
@@ -414,8 +418,8 @@ public sealed class SceneVectorIndex(
         if (_videos.Remove(videoId, out var removed))
         {
             removed.Retired = true;
-            _heldBytes -= removed.Floats * (long)sizeof(float);
-            _garbageBytes += removed.Stored.File == _file ? removed.Floats * (long)sizeof(float) : 0;
+            _heldBytes -= removed.Bytes;
+            _garbageBytes += removed.Stored.File == _file ? removed.Bytes : 0;
             _videosByOwner.GetValueOrDefault(removed.Owner)?.Remove(videoId);
         }
     }
