@@ -12,6 +12,7 @@ using Heimdex.Tests.AppHost;
 using Heimdex.Worker.Pipeline;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
+using static Heimdex.Tests.Deployment.KubernetesManifests;
 
 namespace Heimdex.Tests.Deployment;
 
@@ -22,8 +23,6 @@ namespace Heimdex.Tests.Deployment;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static readonly string Kubernetes = Path.Combine(TestFiles.RepositoryRoot, "deploy", "kubernetes");
-
     /// <summary>Every options class of the services, by its configuration section.</summary>
     private static readonly Dictionary<string, Type> OptionsBySection = new[]
         {
@@ -34,35 +33,15 @@ public sealed class DeploymentFilesTests
     /// <summary>Variables of the platform (.NET, ASP.NET Core, OpenTelemetry) rather than of Heimdex's options.</summary>
     private static readonly string[] PlatformPrefixes = ["DOTNET_", "ASPNETCORE_", "OTEL_"];
 
-    private static List<YamlMappingNode> Documents(string file)
-    {
-        var stream = new YamlStream();
-        using var reader = new StreamReader(Path.Combine(Kubernetes, file));
-        stream.Load(reader);
-        return [.. stream.Documents.Select(document => (YamlMappingNode)document.RootNode)];
-    }
-
-    private static YamlMappingNode Kind(string file, string kind) => Documents(file).Single(d => Scalar(d, "kind") == kind);
-
-    private static YamlNode At(YamlNode node, params string[] keys) =>
-        keys.Aggregate(node, (current, key) => current is YamlSequenceNode sequence ? sequence[int.Parse(key, System.Globalization.CultureInfo.InvariantCulture)] : ((YamlMappingNode)current)[key]);
-
-    private static string Scalar(YamlNode node, params string[] keys) => ((YamlScalarNode)At(node, keys)).Value!;
-
-    private static YamlMappingNode Container(YamlNode workload) => (YamlMappingNode)At(workload, "spec", "template", "spec", "containers", "0");
-
-    private static Dictionary<string, string> Data(string file, string kind, string field) =>
-        ((YamlMappingNode)At(Kind(file, kind), field)).Children.ToDictionary(pair => ((YamlScalarNode)pair.Key).Value!, pair => ((YamlScalarNode)pair.Value).Value!);
-
     [Fact]
     public void Every_setting_is_configuration_a_service_reads_and_its_options_accept()
     {
-        var settings = Data("settings.yaml", "ConfigMap", "data");
-        var connections = Data("connections.example.yaml", "Secret", "stringData");
+        var settings = Entries("settings.yaml", "ConfigMap", "data");
+        var connections = Entries("connections.example.yaml", "Secret", "stringData");
         var containerEnvironment = new[] { "api.yaml", "worker.yaml", "migrations.yaml" }
-            .SelectMany(file => Documents(file).Where(d => Scalar(d, "kind") is "Deployment" or "Job"))
-            .SelectMany(workload => Container(workload).Children.TryGetValue("env", out var env) ? ((YamlSequenceNode)env).Children : [])
-            .Select(variable => Scalar(variable, "name"));
+            .SelectMany(file => Documents(file).Where(d => ValueAt(d, "kind") is "Deployment" or "Job"))
+            .SelectMany(workload => Sequence(Container(workload), "env"))
+            .Select(variable => ValueAt(variable, "name"));
 
         Assert.Equal(
             [$"ConnectionStrings__{ConnectionNames.Database}", $"ConnectionStrings__{ConnectionNames.Redis}", $"ConnectionStrings__{ConnectionNames.Storage}", MigrationStep.AdminKeyVariable],
@@ -94,24 +73,24 @@ public sealed class DeploymentFilesTests
         var api = Kind("api.yaml", "Deployment");
         var worker = Kind("worker.yaml", "Deployment");
 
-        Assert.Equal(MigrationStep.Command, Scalar(Container(migrations), "args", "0"));
-        Assert.Equal(Scalar(Container(api), "image"), Scalar(Container(migrations), "image"));
+        Assert.Equal(MigrationStep.Command, ValueAt(Container(migrations), "args", "0"));
+        Assert.Equal(ValueAt(Container(api), "image"), ValueAt(Container(migrations), "image"));
         foreach (var service in new[] { api, worker })
         {
-            Assert.Equal(ServiceEndpoints.Health, Scalar(Container(service), "readinessProbe", "httpGet", "path"));
-            Assert.Equal(ServiceEndpoints.Alive, Scalar(Container(service), "livenessProbe", "httpGet", "path"));
-            Assert.Equal(Scalar(Container(service), "ports", "0", "containerPort"), Scalar(Container(service), "readinessProbe", "httpGet", "port"));
+            Assert.Equal(ServiceEndpoints.Health, ValueAt(Container(service), "readinessProbe", "httpGet", "path"));
+            Assert.Equal(ServiceEndpoints.Alive, ValueAt(Container(service), "livenessProbe", "httpGet", "path"));
+            Assert.Equal(ValueAt(Container(service), "ports", "0", "containerPort"), ValueAt(Container(service), "readinessProbe", "httpGet", "port"));
         }
 
-        Assert.True(int.Parse(Scalar(api, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture) >= 2);
-        Assert.True(int.Parse(Scalar(worker, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture) >= 3);
+        Assert.True(int.Parse(ValueAt(api, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture) >= 2);
+        Assert.True(int.Parse(ValueAt(worker, "spec", "replicas"), System.Globalization.CultureInfo.InvariantCulture) >= 3);
 
         // Each API replica's HNSW snapshots are on a volume of its own.
-        var snapshots = Data("settings.yaml", "ConfigMap", "data")["Search__SnapshotDirectory"];
-        Assert.Contains(((YamlSequenceNode)At(Container(api), "volumeMounts")).Children, mount => Scalar(mount, "mountPath") == snapshots);
+        var snapshots = Entries("settings.yaml", "ConfigMap", "data")["Search__SnapshotDirectory"];
+        Assert.Contains(((YamlSequenceNode)At(Container(api), "volumeMounts")).Children, mount => ValueAt(mount, "mountPath") == snapshots);
 
         var listed = ((YamlSequenceNode)At(Documents("kustomization.yaml")[0], "resources")).Children.Select(r => ((YamlScalarNode)r).Value!).ToList();
-        Assert.All(listed.Where(file => file != "connections.yaml"), file => Assert.True(File.Exists(Path.Combine(Kubernetes, file)), file));
+        Assert.All(listed.Where(file => file != "connections.yaml"), file => Assert.True(File.Exists(PathOf(file)), file));
     }
 
     [Fact]
@@ -125,11 +104,9 @@ public sealed class DeploymentFilesTests
             var declared = builder.Resources.Single(r => r.Name == ServiceNames.Worker).Annotations.OfType<SystemRequirementAnnotation>()
                 .Select(a => a.Requirement).Where(r => r != SystemRequirement.Npm) // npm only installs models, in the image's build stage
                 .Select(r => r.DebianPackage).ToHashSet();
-            var dockerfile = await File.ReadAllTextAsync(Path.Combine(TestFiles.RepositoryRoot, "deploy", "Dockerfile"), TestContext.Current.CancellationToken);
-            var workerStage = dockerfile[dockerfile.IndexOf(" AS worker", StringComparison.Ordinal)..];
-            var installed = workerStage.Split('\n').Single(line => line.Contains("apt-get install", StringComparison.Ordinal))
+            var installed = (await ImageStage.ReadAsync("worker")).Runs.Single(run => run.Contains("apt-get install", StringComparison.Ordinal))
                 .Split(' ', StringSplitOptions.RemoveEmptyEntries).SkipWhile(word => !word.StartsWith("--no-install", StringComparison.Ordinal)).Skip(1)
-                .TakeWhile(word => word != "\\").ToHashSet();
+                .TakeWhile(word => word != "&&").ToHashSet();
             Assert.NotEmpty(declared);
             Assert.Subset(installed, declared);
         }

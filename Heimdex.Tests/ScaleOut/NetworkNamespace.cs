@@ -62,32 +62,8 @@ public sealed class NetworkNamespace : IAsyncDisposable
     }
 
     /// <summary>Starts a program inside, with exactly <paramref name="environment"/>; its output is read into <paramref name="output"/>.</summary>
-    public Process Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string workingDirectory, Action<string> output)
-    {
-        var start = new ProcessStartInfo("ip")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in (string[])["netns", "exec", Name, program, .. arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        start.Environment.Clear();
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, line) => output(line.Data ?? "");
-        process.ErrorDataReceived += (_, line) => output(line.Data ?? "");
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    public Process Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string workingDirectory, Action<string> output) =>
+        ChildProcess.Start("ip", ["netns", "exec", Name, program, .. arguments], environment, workingDirectory, output);
 
     /// <summary>Removing the namespace removes its end of the link, and with it the other end.</summary>
     public async ValueTask DisposeAsync() => await TestFiles.RunAsync("ip", "/", "netns", "delete", Name);

@@ -162,9 +162,10 @@ public sealed class ScaleOutTests
         }
     }
 
-    private sealed record TopHit(Guid VideoId, double? Semantic);
+    internal sealed record TopHit(Guid VideoId, double? Semantic);
 
-    private static async Task<TopHit?> TopHitAsync(HttpClient replica, string word)
+    /// <summary>The first hit of a search for <paramref name="word"/>, and its semantic score when the vector indexes gave one.</summary>
+    internal static async Task<TopHit?> TopHitAsync(HttpClient replica, string word)
     {
         var hits = (await replica.GetFromJsonAsync<JsonElement>($"/api/search?q={Uri.EscapeDataString(word)}", Cancellation)).GetProperty("hits");
         if (hits.GetArrayLength() == 0)
