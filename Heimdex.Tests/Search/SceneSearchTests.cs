@@ -110,6 +110,28 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_search_repeated_on_a_connection_runs_statements_it_prepared_there_once()
+    {
+        using var host = BuildSearchHost();
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var (owner, scenes, _) = await WriteLibraryAsync(db, scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value, "Prepared kitchen", Kitchen);
+        await StartAsync(host);
+        await db.Database.OpenConnectionAsync(Cancellation); // the scope's searches all run on this connection
+        var search = scope.ServiceProvider.GetRequiredService<SceneSearch>();
+        foreach (var query in (string[])["bread dough", "football match", "sun orbit"])
+        {
+            Assert.NotEmpty((await search.SearchAsync(owner, new SceneQuery(query), new ServerTiming(), Cancellation)).Hits);
+        }
+
+        var prepared = await db.Database.SqlQueryRaw<string>("SELECT statement AS \"Value\" FROM pg_prepared_statements WHERE NOT from_sql").ToListAsync(Cancellation);
+        Assert.Contains(prepared, statement => statement.Contains("every_word AS", StringComparison.Ordinal)); // the ranking
+        Assert.Contains(prepared, statement => statement.Contains("ts_headline", StringComparison.Ordinal)); // the hits
+        Assert.Equal(scenes[0], (await search.SearchAsync(owner, new SceneQuery("bread dough"), new ServerTiming(), Cancellation)).Hits[0].SceneId);
+        await host.StopAsync(Cancellation);
+    }
+
+    [Fact]
     public async Task Words_rank_the_best_of_all_an_owners_matching_scenes_not_the_first_found()
     {
         using var host = BuildSearchHost();
