@@ -116,6 +116,9 @@ public sealed class SceneVectorIndex(
     private readonly Dictionary<Guid, Video> _videos = [];
     private readonly Dictionary<Guid, HashSet<Guid>> _videosByOwner = [];
     private readonly Dictionary<Guid, Approximate> _approximate = [];
+
+    /// <summary>Per owner, the videos held now that the owner's build does not hold (all of them before a build): what an unfiltered search scans.</summary>
+    private readonly Dictionary<Guid, HashSet<Video>> _uncovered = [];
     private readonly Dictionary<Guid, Task> _building = [];
     private readonly HashSet<Guid> _snapshotsTried = [];
     private Task? _compaction;
@@ -211,6 +214,12 @@ public sealed class SceneVectorIndex(
                     }
 
                     owned.Add(videoId);
+                    if (!_uncovered.TryGetValue(ownerId, out var uncovered))
+                    {
+                        _uncovered[ownerId] = uncovered = [];
+                    }
+
+                    uncovered.Add(video);
                     _heldBytes += video.Bytes;
                 }
             }
@@ -275,7 +284,10 @@ public sealed class SceneVectorIndex(
             var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : allowedVideos.Sum(v => v.Scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
             approximate = allowed >= exactFilteredBelow ? _approximate.GetValueOrDefault(ownerId) : null;
             approximate?.Index.Acquire();
-            scanned = [.. allowedVideos.Where(video => approximate is null || !approximate.Covered.Contains(video)).Select(video => (video, video.Quantized))];
+            var uncovered = approximate is null ? allowedVideos
+                : filter?.Videos is null ? _uncovered.GetValueOrDefault(ownerId) ?? []
+                : allowedVideos.Where(video => !approximate.Covered.Contains(video));
+            scanned = [.. uncovered.Select(video => (video, video.Quantized))];
         }
 
         try
@@ -421,6 +433,7 @@ public sealed class SceneVectorIndex(
             _heldBytes -= removed.Bytes;
             _garbageBytes += removed.Stored.File == _file ? removed.Bytes : 0;
             _videosByOwner.GetValueOrDefault(removed.Owner)?.Remove(videoId);
+            _uncovered.GetValueOrDefault(removed.Owner)?.Remove(removed);
         }
     }
 
@@ -482,8 +495,7 @@ public sealed class SceneVectorIndex(
 
         var videos = owned.Select(v => _videos[v]).ToList();
         var total = videos.Sum(v => v.Scenes.Length);
-        var covered = _approximate.GetValueOrDefault(ownerId)?.Covered;
-        var uncovered = videos.Where(v => covered is null || !covered.Contains(v)).Sum(v => v.Scenes.Length);
+        var uncovered = _uncovered[ownerId].Sum(v => v.Scenes.Length);
         if (total < approximateAbove || uncovered * 5 < total)
         {
             return;
@@ -518,6 +530,7 @@ public sealed class SceneVectorIndex(
 
                 _approximate.GetValueOrDefault(ownerId)?.Index.Dispose();
                 _approximate[ownerId] = built;
+                _uncovered[ownerId] = [.. _videosByOwner[ownerId].Select(v => _videos[v]).Where(video => !built.Covered.Contains(video))];
                 // The build holds these videos now; every later build holds them too while they are current.
                 foreach (var video in built.Covered)
                 {

@@ -233,9 +233,14 @@ public sealed class SceneVectorIndexTests
         // Replaced and removed videos are never answered from the old index; new ones are found at once.
         index.Remove(videos[5].Video);
         Assert.DoesNotContain(index.Search(owner, target.Vector, 10), hit => hit.SceneId == target.SceneId);
-        var added = (SceneId: Guid.NewGuid(), Vector: target.Vector);
-        index.Replace(owner, Guid.NewGuid(), [added]);
+        var (added, addedVideo) = ((SceneId: Guid.NewGuid(), Vector: target.Vector), Guid.NewGuid());
+        index.Replace(owner, addedVideo, [added]);
         Assert.Equal(added.SceneId, index.Search(owner, target.Vector, 10)[0].SceneId);
+        // A video no build holds yet (it is scanned) is gone at once when removed, as when replaced.
+        index.Replace(owner, addedVideo, [(Guid.NewGuid(), vectors[0])]);
+        Assert.DoesNotContain(index.Search(owner, target.Vector, 10), hit => hit.SceneId == added.SceneId);
+        index.Remove(addedVideo);
+        Assert.DoesNotContain(index.Search(owner, vectors[0], 3000), hit => !videos.Any(v => v.Scenes.Any(scene => scene.SceneId == hit.SceneId)));
         Assert.Empty(index.Search(Guid.NewGuid(), target.Vector, 10)); // another owner sees nothing
     }
 
