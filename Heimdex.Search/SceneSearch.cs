@@ -52,22 +52,16 @@ public sealed class SceneSearch(
     public const int CommonWordScenes = 5000;
 
     /// <summary>
-    /// An owner with at most this many scenes has the scenes with any of the query's words ranked one by one; ranking
-    /// in the RUM index costs about as much for every owner, as it reads each word's scenes of every owner.
-    /// </summary>
-    public const int SmallLibraryScenes = 5000;
-
-    /// <summary>
     /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them),
     /// <see cref="UncommonWord"/> (a tsquery of any of its words that are not common; none when all are),
-    /// <see cref="Lexemes"/> (how many words it asks for), whether the owner's library is small, the words typed, and
+    /// <see cref="Lexemes"/> (how many words it asks for), the words typed, and
     /// each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
     /// <see cref="CorrectedTo"/>[i]).
     /// </summary>
     private sealed record QueryWords(
-        string AnyWord, string? UncommonWord, long Lexemes, bool SmallLibrary, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
+        string AnyWord, string? UncommonWord, long Lexemes, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
     {
-        public static readonly QueryWords None = new("", null, 0, true, [], [], []);
+        public static readonly QueryWords None = new("", null, 0, [], [], []);
     }
 
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
@@ -152,62 +146,58 @@ public sealed class SceneSearch(
             SELECT replace((SELECT query FROM every), ' & ', ' | ') AS "AnyWord",
                    (SELECT string_agg('''' || w.lexeme || '''', ' | ') FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w.lexeme)) AS "UncommonWord",
                    (SELECT count(*) FROM wanted) AS "Lexemes",
-                   (SELECT count(*) FROM (SELECT 1 FROM "Scenes" WHERE "OwnerId" = {owner} LIMIT {SmallLibraryScenes + 1}) owned) <= {SmallLibraryScenes} AS "SmallLibrary",
                    ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
                    ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
                    ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
 
-        // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner as
-        // its index does), three candidate lists: scenes with the query's words, scenes with the owner's words nearest
-        // to query words the library lacks (typos), and the vector index's nearest scenes checked against the scope.
-        // Each list is the best of all the owner's matches, not the first matches found. Scenes with the query's
-        // words: the best with every word (of several; the GIN index that starts with the owner intersects the words'
-        // scenes at once), and in a small library the best with any word, each ranked. In a large one, the best with
-        // some of the query's uncommon words and only when those are fewer than a list, the best with just its common
-        // words: the RUM index hands these out best first (ORDER BY "Document" <=> query), at a cost in proportion to
-        // the matches. A common word matches most of a large library, and an uncommon word says more about a scene,
-        // as inverse document frequency would. Without words to correct, "corrected" has no row and its branch reads
-        // no scene.
+        // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner's
+        // scenes as its index does), three candidate lists: scenes with the query's words, scenes with the owner's
+        // words nearest to query words the library lacks (typos), and the vector index's nearest scenes checked
+        // against the scope. Each list is the best of all the owner's matches, not the first matches found. Scenes
+        // with the query's words: the best with every word (of several; the GIN index that starts with the owner
+        // intersects the words' scenes at once), then the best with some of the query's uncommon words and only when
+        // those are fewer than a list, the best with just its common words. The RUM index of the owners' words
+        // ("OwnerWords", each word prefixed with the scene's owner; scene_owner_query prefixes the query's) hands
+        // these out best first, reading the owner's scenes of those words and no other owner's, at a cost in
+        // proportion to them. A common word matches most of a large library, and an uncommon word says more about a
+        // scene, as inverse document frequency would. Without words to correct, "corrected" has no row and its branch
+        // reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH scope AS NOT MATERIALIZED (
-                SELECT s."Id", s."OwnerId", s."Document" FROM "Scenes" s
+                SELECT s."Id", s."OwnerId", s."Document", s."OwnerWords" FROM "Scenes" s
                 WHERE ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
                   AND (({from}::timestamptz IS NULL AND {to}::timestamptz IS NULL) OR EXISTS (
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
                         AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
             words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
-                             {words.UncommonWord}::tsquery AS uncommon),
+                             {words.UncommonWord}::tsquery AS uncommon,
+                             scene_owner_query(to_tsquery('english', {words.AnyWord}), {owner}) AS owned_any,
+                             scene_owner_query({words.UncommonWord}::tsquery, {owner}) AS owned_uncommon),
             every_word AS (
                 SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
                 ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
-            any_word AS (
-                SELECT "Id" FROM scope, words WHERE {words.SmallLibrary} AND "OwnerId" = {owner} AND "Document" @@ words.any
-                ORDER BY ts_rank_cd("Document", words.any) DESC LIMIT {CandidatesPerRanking}),
             uncommon_words AS (
-                SELECT "Id" FROM scope, words WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text AND "Document" @@ words.uncommon
-                ORDER BY "Document" <=> words.uncommon LIMIT {CandidatesPerRanking}),
+                SELECT "Id" FROM scope, words WHERE "OwnerWords" @@ words.owned_uncommon
+                ORDER BY "OwnerWords" <=> words.owned_uncommon LIMIT {CandidatesPerRanking}),
             common_words AS (
                 SELECT "Id" FROM scope, words
-                WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text
-                  AND "Document" @@ words.any AND NOT coalesce("Document" @@ words.uncommon, false)
-                ORDER BY "Document" <=> words.any LIMIT (SELECT {CandidatesPerRanking} - count(*) FROM uncommon_words)),
+                WHERE "OwnerWords" @@ words.owned_any AND NOT coalesce("Document" @@ words.uncommon, false)
+                ORDER BY "OwnerWords" <=> words.owned_any LIMIT (SELECT {CandidatesPerRanking} - count(*) FROM uncommon_words)),
             corrected AS (
-                SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
-                HAVING count(*) > 0)
+                SELECT query, scene_owner_query(query, {owner}) AS owned
+                FROM (SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
+                      HAVING count(*) > 0) typed)
             (SELECT 0 AS "Ranking", s."Id" AS "SceneId", ts_rank_cd(s."Document", words.any)::float8 AS "Value"
              FROM words, "Scenes" s
-             WHERE s."Id" IN (SELECT "Id" FROM every_word UNION SELECT "Id" FROM any_word UNION SELECT "Id" FROM uncommon_words UNION SELECT "Id" FROM common_words)
+             WHERE s."Id" IN (SELECT "Id" FROM every_word UNION SELECT "Id" FROM uncommon_words UNION SELECT "Id" FROM common_words)
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
             (SELECT 1, m."Id", ts_rank_cd(m."Document", corrected.query)::float8
              FROM corrected CROSS JOIN LATERAL (
-                 (SELECT "Id", "Document" FROM scope WHERE {words.SmallLibrary} AND "OwnerId" = {owner} AND "Document" @@ corrected.query
-                  ORDER BY ts_rank_cd("Document", corrected.query) DESC LIMIT {CandidatesPerRanking})
-                 UNION ALL
-                 (SELECT "Id", "Document" FROM scope WHERE NOT {words.SmallLibrary} AND "OwnerId"::text = {owner}::text AND "Document" @@ corrected.query
-                  ORDER BY "Document" <=> corrected.query LIMIT {CandidatesPerRanking})) m
+                 SELECT "Id", "Document" FROM scope WHERE "OwnerWords" @@ corrected.owned
+                 ORDER BY "OwnerWords" <=> corrected.owned LIMIT {CandidatesPerRanking}) m
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
             SELECT 2, "Id", 0 FROM scope WHERE "OwnerId" = {owner} AND "Id" = ANY({nearestIds})

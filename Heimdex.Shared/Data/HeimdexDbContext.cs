@@ -68,15 +68,16 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
         model.HasPostgresExtension("pg_trgm");
         // A GIN index may start with the owner's uuid: one index lookup finds an owner's scenes with all of the query's words.
         model.HasPostgresExtension("btree_gin");
-        // Scenes' documents also have a RUM index with the owner (migration SceneWordsRankedByIndex): unlike GIN it
-        // keeps each word's positions, so an owner's scenes with some of the words come out of it best-ranked first.
-        // EF cannot state its expression column, the owner as text (RUM has no uuid operator class).
+        // Scenes also hold their words prefixed with their owner, in a RUM index (migration SceneWordsByOwner):
+        // unlike GIN it keeps each word's positions, so an owner's scenes with some of the words come out of it
+        // best-ranked first. That column ("OwnerWords", generated from the document) is left out of the model so that
+        // loading a scene does not read it; only search's own statements do.
         model.HasPostgresExtension("rum");
         model.Entity<Scene>(scene =>
         {
             scene.HasIndex(s => new { s.VideoId, s.Index }).IsUnique();
             scene.HasIndex(s => new { s.OwnerId, s.Document }).HasMethod("gin");
-            // Counts an owner's scenes from the index alone: search picks how it ranks by the library's size.
+            // A deleted user's scenes are found by it.
             scene.HasIndex(s => s.OwnerId);
             scene.HasOne<User>().WithMany().HasForeignKey(s => s.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });

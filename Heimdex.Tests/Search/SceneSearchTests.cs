@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Heimdex.Conventions;
 using Heimdex.Search;
 using Heimdex.Search.Indexes;
@@ -174,6 +175,56 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
                 """).SingleAsync(Cancellation);
             Assert.InRange(harbourScenes, SceneSearch.CommonWordScenes, 100_000);
             await AssertBestFoundAsync();
+        }
+
+        await host.StopAsync(Cancellation);
+    }
+
+    [Fact]
+    public async Task A_small_library_ranks_its_words_from_its_own_entries_of_the_index_not_every_owners()
+    {
+        using var host = BuildSearchHost();
+        var (few, many) = (new User { Name = $"few-lighthouses-{Guid.NewGuid():N}" }, new User { Name = $"many-lighthouses-{Guid.NewGuid():N}" });
+        List<Guid> keepers;
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            db.AddRange(few, many);
+            (keepers, _) = await WriteVideoAsync(db, few.Id, "Coast notes",
+                ["The lighthouse keeper climbs the stairs at dusk", "A lighthouse keeper trims the wick", "Gulls circle the cliffs"], encoder: null);
+            await WriteVideoAsync(db, many.Id, "Coastal survey",
+                [.. Enumerable.Range(0, 8_000).Select(i => $"Survey {i}: the lighthouse keeper logs the weather at the lighthouse")], encoder: null);
+        }
+
+        await StartAsync(host);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var search = scope.ServiceProvider.GetRequiredService<SceneSearch>();
+            var found = await search.SearchAsync(few.Id, new SceneQuery("lighthouse keeper"), new ServerTiming(), Cancellation);
+            Assert.Equal(keepers[..2].Order(), found.Hits.Select(hit => hit.SceneId).Order());
+
+            // Ranking reads the index's entries of the owner's words: the small library's entries are its own, not
+            // the large one's thousands of scenes with the same word, which are read only for the large library.
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            async Task<(string Index, long Rows, long Blocks)> RankingScanAsync(Guid owner)
+            {
+                var plan = await db.Database.SqlQuery<string>($"""
+                    EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)
+                    SELECT "Id" FROM "Scenes"
+                    WHERE "OwnerWords" @@ scene_owner_query(to_tsquery('english', 'lighthouse'), {owner})
+                    ORDER BY "OwnerWords" <=> scene_owner_query(to_tsquery('english', 'lighthouse'), {owner})
+                    LIMIT 200
+                    """).ToListAsync(Cancellation);
+                var scan = JsonDocument.Parse(plan.Single()).RootElement[0].GetProperty("Plan").GetProperty("Plans")[0];
+                return (scan.GetProperty("Index Name").GetString()!, scan.GetProperty("Actual Rows").GetInt64(),
+                    scan.GetProperty("Shared Hit Blocks").GetInt64() + scan.GetProperty("Shared Read Blocks").GetInt64());
+            }
+
+            var (smallIndex, smallRows, smallBlocks) = await RankingScanAsync(few.Id);
+            var (largeIndex, largeRows, largeBlocks) = await RankingScanAsync(many.Id);
+            Assert.Equal(("IX_Scenes_OwnerWords", 2L), (smallIndex, smallRows));
+            Assert.Equal(("IX_Scenes_OwnerWords", 200L), (largeIndex, largeRows));
+            Assert.True(smallBlocks * 4 < largeBlocks, $"the small library's ranking read {smallBlocks} blocks, the large one's {largeBlocks}");
         }
 
         await host.StopAsync(Cancellation);
