@@ -171,10 +171,11 @@ public sealed class SceneSearch(
                   AND (({from}::timestamptz IS NULL AND {to}::timestamptz IS NULL) OR EXISTS (
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
                         AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
-            words AS (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
-                             {words.UncommonWord}::tsquery AS uncommon,
-                             scene_owner_query(to_tsquery('english', {words.AnyWord}), {owner}) AS owned_any,
-                             scene_owner_query({words.UncommonWord}::tsquery, {owner}) AS owned_uncommon),
+            words AS (
+                SELECT typed.every, typed.any, typed.uncommon,
+                       scene_owner_query(typed.any, {owner}) AS owned_any, scene_owner_query(typed.uncommon, {owner}) AS owned_uncommon
+                FROM (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
+                             {words.UncommonWord}::tsquery AS uncommon) typed),
             every_word AS (
                 SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
                 ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
