@@ -47,21 +47,23 @@ public sealed class SceneSearch(
 
     /// <summary>
     /// A query word is common when PostgreSQL's statistics of the documents put it in more scenes than this: the
-    /// scenes with only some of the query's words are drawn by its uncommon words first (see the search statement).
+    /// scenes with only some of the query's words are drawn by its uncommon words first, then by its common words
+    /// one at a time, the rarest first (see the search statement).
     /// </summary>
     public const int CommonWordScenes = 5000;
 
     /// <summary>
     /// The query as words, found once per search: <see cref="AnyWord"/> (a tsquery of any of them),
     /// <see cref="UncommonWord"/> (a tsquery of any of its words that are not common; none when all are),
+    /// <see cref="CommonWords"/> (each of the others as a tsquery, the rarest first),
     /// <see cref="Lexemes"/> (how many words it asks for), the words typed, and
     /// each typed word the owner's library lacks with its nearest words there (<see cref="CorrectedFrom"/>[i] →
     /// <see cref="CorrectedTo"/>[i]).
     /// </summary>
     private sealed record QueryWords(
-        string AnyWord, string? UncommonWord, long Lexemes, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
+        string AnyWord, string? UncommonWord, string[] CommonWords, long Lexemes, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo)
     {
-        public static readonly QueryWords None = new("", null, 0, [], [], []);
+        public static readonly QueryWords None = new("", null, [], 0, [], [], []);
     }
 
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
@@ -139,12 +141,14 @@ public sealed class SceneSearch(
                 SELECT DISTINCT m[2] AS lexeme
                 FROM every, regexp_matches(every.query, '(!?)''((?:[^'']|'''')+)''', 'g') AS m WHERE m[1] = ''),
             common AS (
-                SELECT e.lexeme FROM pg_stats st,
+                SELECT e.lexeme, e.frequency FROM pg_stats st,
                      unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
                 WHERE st.schemaname = current_schema() AND st.tablename = 'Scenes' AND st.attname = 'Document'
                   AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {CommonWordScenes})
             SELECT replace((SELECT query FROM every), ' & ', ' | ') AS "AnyWord",
                    (SELECT string_agg('''' || w.lexeme || '''', ' | ') FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w.lexeme)) AS "UncommonWord",
+                   ARRAY(SELECT '''' || c.lexeme || '''' FROM common c WHERE EXISTS (SELECT 1 FROM wanted w WHERE w.lexeme = c.lexeme)
+                         ORDER BY c.frequency, c.lexeme) AS "CommonWords",
                    (SELECT count(*) FROM wanted) AS "Lexemes",
                    ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
                    ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
@@ -154,17 +158,20 @@ public sealed class SceneSearch(
         // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner's
         // scenes as its index does), three candidate lists: scenes with the query's words, scenes with the owner's
         // words nearest to query words the library lacks (typos), and the vector index's nearest scenes checked
-        // against the scope. Each list is the best of all the owner's matches, not the first matches found. Scenes
-        // with the query's words: the best with every word (of several; the GIN index that starts with the owner
-        // intersects the words' scenes at once), then the best with some of the query's uncommon words and only when
-        // those are fewer than a list, the best with just its common words. The RUM index of the owners' words
-        // ("OwnerWords", each word prefixed with the scene's owner; scene_owner_query prefixes the query's) hands
-        // these out best first, reading the owner's scenes of those words and no other owner's, at a cost in
-        // proportion to them. A common word matches most of a large library, and an uncommon word says more about a
-        // scene, as inverse document frequency would. Without words to correct, "corrected" has no row and its branch
-        // reads no scene.
+        // against the scope. Each list is the best of the owner's matches, not the first matches found. Scenes with
+        // the query's words: the best with every word (of several; the GIN index that starts with the owner
+        // intersects the words' scenes at once), then the best with some of the query's uncommon words, and only
+        // while those are fewer than a list, the best with its rarest common word, then its next rarest, and so on
+        // ("ladder": each step adds one word's scenes not drawn yet). A common word matches most of a large library,
+        // and a rarer word says more about a scene, as inverse document frequency would: ranking every scene with any
+        // of a phrase's common words read hundreds of thousands of a large library's scenes where the rarest common
+        // word's are enough. The RUM index of the owners' words ("OwnerWords", each word prefixed with the scene's
+        // owner; scene_owner_query prefixes the query's) hands these out best first by all the query's words, reading
+        // the owner's scenes of those words and no other owner's; a LATERAL subquery gives it the query as a value,
+        // which it can order by (a join with "words" it cannot). Without words to correct, "corrected" has no row
+        // and its branch reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
-            WITH scope AS NOT MATERIALIZED (
+            WITH RECURSIVE scope AS NOT MATERIALIZED (
                 SELECT s."Id", s."OwnerId", s."Document", s."OwnerWords" FROM "Scenes" s
                 WHERE ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
                   AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
@@ -172,7 +179,7 @@ public sealed class SceneSearch(
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
                         AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
             words AS (
-                SELECT typed.every, typed.any, typed.uncommon,
+                SELECT typed.every, typed.any,
                        scene_owner_query(typed.any, {owner}) AS owned_any, scene_owner_query(typed.uncommon, {owner}) AS owned_uncommon
                 FROM (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
                              {words.UncommonWord}::tsquery AS uncommon) typed),
@@ -180,19 +187,24 @@ public sealed class SceneSearch(
                 SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
                 ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
             uncommon_words AS (
-                SELECT "Id" FROM scope, words WHERE "OwnerWords" @@ words.owned_uncommon
-                ORDER BY "OwnerWords" <=> words.owned_uncommon LIMIT {CandidatesPerRanking}),
-            common_words AS (
-                SELECT "Id" FROM scope, words
-                WHERE "OwnerWords" @@ words.owned_any AND NOT coalesce("Document" @@ words.uncommon, false)
-                ORDER BY "OwnerWords" <=> words.owned_any LIMIT (SELECT {CandidatesPerRanking} - count(*) FROM uncommon_words)),
+                SELECT m."Id" FROM words CROSS JOIN LATERAL (
+                    SELECT "Id" FROM scope WHERE "OwnerWords" @@ words.owned_uncommon
+                    ORDER BY "OwnerWords" <=> words.owned_uncommon LIMIT {CandidatesPerRanking}) m),
+            ladder(step, drawn) AS (
+                SELECT 0, ARRAY(SELECT "Id" FROM every_word UNION SELECT "Id" FROM uncommon_words)
+                UNION ALL
+                SELECT found.step + 1, found.drawn || ARRAY(
+                    SELECT "Id" FROM scope
+                    WHERE "OwnerWords" @@ scene_owner_query(({words.CommonWords}::text[])[found.step + 1]::tsquery, {owner}) AND "Id" <> ALL(found.drawn)
+                    ORDER BY "OwnerWords" <=> (SELECT owned_any FROM words) LIMIT {CandidatesPerRanking} - cardinality(found.drawn))
+                FROM ladder found WHERE found.step < cardinality({words.CommonWords}::text[]) AND cardinality(found.drawn) < {CandidatesPerRanking}),
             corrected AS (
                 SELECT query, scene_owner_query(query, {owner}) AS owned
                 FROM (SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
                       HAVING count(*) > 0) typed)
             (SELECT 0 AS "Ranking", s."Id" AS "SceneId", ts_rank_cd(s."Document", words.any)::float8 AS "Value"
              FROM words, "Scenes" s
-             WHERE s."Id" IN (SELECT "Id" FROM every_word UNION SELECT "Id" FROM uncommon_words UNION SELECT "Id" FROM common_words)
+             WHERE s."Id" IN (SELECT unnest(drawn) FROM (SELECT drawn FROM ladder ORDER BY step DESC LIMIT 1) latest)
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
             UNION ALL
             (SELECT 1, m."Id", ts_rank_cd(m."Document", corrected.query)::float8

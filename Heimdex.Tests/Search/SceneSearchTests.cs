@@ -181,6 +181,52 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_phrase_of_common_words_draws_scenes_by_its_rarest_word_before_its_most_repeated()
+    {
+        using var host = BuildSearchHost();
+        var owner = new User { Name = $"ferry-search-{Guid.NewGuid():N}" };
+        List<Guid> both, ferries;
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            db.Add(owner);
+            // Both words are common; "harbour" is the more common and repeated in its scenes, so ranking every scene
+            // with either word puts scenes that only say "harbour" three times above those with both words.
+            var random = new Random(17);
+            string[] errands = ["market", "fishermen", "nets", "weather", "ropes", "gulls", "crates", "tide", "bakery", "cargo"];
+            string Errands() => string.Join(' ', random.GetItems(errands, 6));
+            await WriteVideoAsync(db, owner.Id, "Quay log",
+                [.. Enumerable.Range(0, 7_000).Select(_ => $"{Errands()} harbour, the harbour, by the harbour")], encoder: null);
+            (ferries, _) = await WriteVideoAsync(db, owner.Id, "Deck log", [.. Enumerable.Range(0, 5_600).Select(_ => $"{Errands()} on the ferry")], encoder: null);
+            (both, _) = await WriteVideoAsync(db, owner.Id, "Crossings",
+                [.. Enumerable.Range(1, 20).Select(i => $"The ferry leaves the harbour at {i} o'clock")], encoder: null);
+            await db.Database.ExecuteSqlRawAsync("ANALYZE \"Scenes\"", Cancellation);
+        }
+
+        await StartAsync(host);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var search = scope.ServiceProvider.GetRequiredService<SceneSearch>();
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            var common = await db.Database.SqlQueryRaw<string>("""
+                SELECT e.lexeme AS "Value"
+                FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
+                WHERE st.tablename = 'Scenes' AND st.attname = 'Document'
+                  AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {0}
+                """, SceneSearch.CommonWordScenes).ToListAsync(Cancellation);
+            Assert.Contains("harbour", common);
+            Assert.Contains("ferri", common);
+
+            var found = await search.SearchAsync(owner.Id, new SceneQuery("harbour ferry", Limit: 40), new ServerTiming(), Cancellation);
+            Assert.Equal(both.Order(), found.Hits.Take(20).Select(hit => hit.SceneId).Order());
+            // After the scenes with both words come scenes with the rarer one, not those repeating the commoner.
+            Assert.All(found.Hits.Skip(20), hit => Assert.Contains(hit.SceneId, ferries));
+        }
+
+        await host.StopAsync(Cancellation);
+    }
+
+    [Fact]
     public async Task A_small_library_ranks_its_words_from_its_own_entries_of_the_index_not_every_owners()
     {
         using var host = BuildSearchHost();
