@@ -85,7 +85,9 @@ public sealed class HeimdexDbContext(DbContextOptions<HeimdexDbContext> options)
         {
             word.HasKey(w => new { w.OwnerId, w.Word });
             word.Property(w => w.Word).HasMaxLength(SceneDocuments.MaxWordLength);
-            word.HasIndex(w => w.Word).HasMethod("gin").HasOperators("gin_trgm_ops");
+            // Typos are corrected against the caller's words only: an index that starts with the owner finds the
+            // caller's words with trigrams in common instead of comparing every word of theirs or of every owner.
+            word.HasIndex(w => new { w.OwnerId, w.Word }).HasMethod("gin").HasOperators("uuid_ops", "gin_trgm_ops");
             word.HasOne<User>().WithMany().HasForeignKey(w => w.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<TranscriptSegment>(segment =>

@@ -227,6 +227,51 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_typo_is_corrected_from_the_callers_words_that_share_its_trigrams_not_by_comparing_every_word()
+    {
+        using var host = BuildSearchHost();
+        var (owner, other) = (new User { Name = $"typo-search-{Guid.NewGuid():N}" }, new User { Name = $"other-vocabulary-{Guid.NewGuid():N}" });
+        List<Guid> scenes;
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            db.AddRange(owner, other);
+            var random = new Random(23);
+            string Word() => new([.. Enumerable.Range(0, random.Next(5, 10)).Select(_ => (char)('a' + random.Next(26)))]);
+            string[] Sentences(int count) => [.. Enumerable.Range(0, count).Select(_ => string.Join(' ', Enumerable.Range(0, 10).Select(_ => Word())))];
+            (scenes, _) = await WriteVideoAsync(db, owner.Id, "Vocabulary", [.. Sentences(400), "The lighthouse keeper"], encoder: null);
+            await WriteVideoAsync(db, other.Id, "Vocabulary", Sentences(2_000), encoder: null);
+            await db.Database.ExecuteSqlRawAsync("ANALYZE \"SearchWords\"", Cancellation);
+        }
+
+        await StartAsync(host);
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var search = scope.ServiceProvider.GetRequiredService<SceneSearch>();
+            var found = await search.SearchAsync(owner.Id, new SceneQuery("lighthuose"), new ServerTiming(), Cancellation);
+            Assert.Equal(scenes[^1], found.Hits[0].SceneId);
+            Assert.Contains("lighthuose → lighthouse", found.Hits[0].Score.CorrectedWords!);
+
+            // The owner has about 4,000 words, all owners 24,000; the lookup reads the owner's words that share enough
+            // trigrams with the typo, not every word of theirs or of everyone's.
+            var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+            var plan = await db.Database.SqlQuery<string>($"""
+                EXPLAIN (ANALYZE, FORMAT JSON)
+                SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner.Id} AND w."Word" % 'lighthuose'
+                ORDER BY similarity(w."Word", 'lighthuose') DESC, w."Word" LIMIT 3
+                """).ToListAsync(Cancellation);
+            static IEnumerable<JsonElement> Nodes(JsonElement node) =>
+                node.TryGetProperty("Plans", out var children) ? [node, .. children.EnumerateArray().SelectMany(Nodes)] : [node];
+            var lookup = Nodes(JsonDocument.Parse(plan.Single()).RootElement[0].GetProperty("Plan"))
+                .SingleOrDefault(node => node.TryGetProperty("Index Name", out var index) && index.GetString() == "IX_SearchWords_OwnerId_Word");
+            Assert.True(lookup.ValueKind != JsonValueKind.Undefined, plan.Single());
+            Assert.InRange(lookup.GetProperty("Actual Rows").GetInt64(), 1, 40);
+        }
+
+        await host.StopAsync(Cancellation);
+    }
+
+    [Fact]
     public async Task A_small_library_ranks_its_words_from_its_own_entries_of_the_index_not_every_owners()
     {
         using var host = BuildSearchHost();

@@ -157,10 +157,10 @@ namespace Heimdex.Shared.Data.Migrations
 
                     b.HasKey("OwnerId", "Word");
 
-                    b.HasIndex("Word");
+                    b.HasIndex("OwnerId", "Word");
 
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Word"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Word"), new[] { "gin_trgm_ops" });
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("OwnerId", "Word"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("OwnerId", "Word"), new[] { "uuid_ops", "gin_trgm_ops" });
 
                     b.ToTable("SearchWords");
                 });
