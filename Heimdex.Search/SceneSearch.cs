@@ -167,9 +167,9 @@ public sealed class SceneSearch(
         // of a phrase's common words read hundreds of thousands of a large library's scenes where the rarest common
         // word's are enough. The RUM index of the owners' words ("OwnerWords", each word prefixed with the scene's
         // owner; scene_owner_query prefixes the query's) hands these out best first by all the query's words, reading
-        // the owner's scenes of those words and no other owner's; a LATERAL subquery gives it the query as a value,
-        // which it can order by (a join with "words" it cannot). Without words to correct, "corrected" has no row
-        // and its branch reads no scene.
+        // the owner's scenes of those words and no other owner's; a LATERAL or correlated subquery gives it the
+        // query as a value, which it can order by (a join with "words" it cannot). Without words to correct,
+        // "corrected" has no row and its branch reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH RECURSIVE scope AS NOT MATERIALIZED (
                 SELECT s."Id", s."OwnerId", s."Document", s."OwnerWords" FROM "Scenes" s
@@ -179,10 +179,10 @@ public sealed class SceneSearch(
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
                         AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
             words AS (
-                SELECT typed.every, typed.any,
+                SELECT typed.every, typed.any, typed.common,
                        scene_owner_query(typed.any, {owner}) AS owned_any, scene_owner_query(typed.uncommon, {owner}) AS owned_uncommon
                 FROM (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
-                             {words.UncommonWord}::tsquery AS uncommon) typed),
+                             {words.UncommonWord}::tsquery AS uncommon, {words.CommonWords}::text[] AS common) typed),
             every_word AS (
                 SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
                 ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
@@ -195,9 +195,9 @@ public sealed class SceneSearch(
                 UNION ALL
                 SELECT found.step + 1, found.drawn || ARRAY(
                     SELECT "Id" FROM scope
-                    WHERE "OwnerWords" @@ scene_owner_query(({words.CommonWords}::text[])[found.step + 1]::tsquery, {owner}) AND "Id" <> ALL(found.drawn)
-                    ORDER BY "OwnerWords" <=> (SELECT owned_any FROM words) LIMIT {CandidatesPerRanking} - cardinality(found.drawn))
-                FROM ladder found WHERE found.step < cardinality({words.CommonWords}::text[]) AND cardinality(found.drawn) < {CandidatesPerRanking}),
+                    WHERE "OwnerWords" @@ scene_owner_query(words.common[found.step + 1]::tsquery, {owner}) AND "Id" <> ALL(found.drawn)
+                    ORDER BY "OwnerWords" <=> words.owned_any LIMIT {CandidatesPerRanking} - cardinality(found.drawn))
+                FROM ladder found, words WHERE found.step < cardinality(words.common) AND cardinality(found.drawn) < {CandidatesPerRanking}),
             corrected AS (
                 SELECT query, scene_owner_query(query, {owner}) AS owned
                 FROM (SELECT to_tsquery('english', string_agg(DISTINCT word, ' | ')) AS query FROM unnest({words.CorrectedTo}) AS word
