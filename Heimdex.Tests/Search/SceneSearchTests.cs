@@ -168,12 +168,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
             await AssertBestFoundAsync();
             var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
             await db.Database.ExecuteSqlRawAsync("ANALYZE \"Scenes\"", Cancellation);
-            var harbourScenes = await db.Database.SqlQueryRaw<double>("""
-                SELECT e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) AS "Value"
-                FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
-                WHERE st.tablename = 'Scenes' AND st.attname = 'Document' AND e.lexeme = 'harbour'
-                """).SingleAsync(Cancellation);
-            Assert.InRange(harbourScenes, SceneSearch.CommonWordScenes, 100_000);
+            Assert.InRange(await EstimatedScenesAsync(db, "harbour"), SceneSearch.CommonWordScenes, 100_000);
             await AssertBestFoundAsync();
         }
 
@@ -208,14 +203,8 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
         {
             var search = scope.ServiceProvider.GetRequiredService<SceneSearch>();
             var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-            var common = await db.Database.SqlQueryRaw<string>("""
-                SELECT e.lexeme AS "Value"
-                FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
-                WHERE st.tablename = 'Scenes' AND st.attname = 'Document'
-                  AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {0}
-                """, SceneSearch.CommonWordScenes).ToListAsync(Cancellation);
-            Assert.Contains("harbour", common);
-            Assert.Contains("ferri", common);
+            Assert.True(await EstimatedScenesAsync(db, "harbour") > SceneSearch.CommonWordScenes);
+            Assert.True(await EstimatedScenesAsync(db, "ferri") > SceneSearch.CommonWordScenes);
 
             var found = await search.SearchAsync(owner.Id, new SceneQuery("harbour ferry", Limit: 40), new ServerTiming(), Cancellation);
             Assert.Equal(both.Order(), found.Hits.Take(20).Select(hit => hit.SceneId).Order());
@@ -320,6 +309,17 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
 
         await host.StopAsync(Cancellation);
     }
+
+    /// <summary>
+    /// How many scenes PostgreSQL's statistics put <paramref name="lexeme"/> in, as search reckons a word common;
+    /// the statistics list no such estimate for a rare lexeme.
+    /// </summary>
+    private static Task<double> EstimatedScenesAsync(HeimdexDbContext db, string lexeme) =>
+        db.Database.SqlQuery<double>($"""
+            SELECT e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) AS "Value"
+            FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
+            WHERE st.tablename = 'Scenes' AND st.attname = 'Document' AND e.lexeme = {lexeme}
+            """).SingleAsync(Cancellation);
 
     /// <summary>A process of its own that searches the graph's database, as the benchmarks do; its indexes load once it starts.</summary>
     private IHost BuildSearchHost()
