@@ -8,13 +8,13 @@ public readonly record struct SnapshotRow(Guid SceneId, Guid VideoId, ulong Cont
 
 /// <summary>
 /// An owner's HNSW build on disk, so that a restarted API answers from it at once instead of building it again: the
-/// graph (USearch's file), the centre its sign bits are taken from, if they are, and its rows. The rows' file names
+/// graph (USearch's file), the quartiles its vectors are coded against, if they are, and its rows. The rows' file names
 /// the graph file by its hash, so a graph and rows from different builds (a crash between the two renames) are never
 /// read as one.
 /// </summary>
 public static class IndexSnapshot
 {
-    private const int Format = 3;
+    private const int Format = 4;
 
     public static void Save(string directory, Guid owner, HnswIndex index, IReadOnlyList<SnapshotRow> rows)
     {
@@ -29,11 +29,11 @@ public static class IndexSnapshot
             {
                 writer.Write(Format);
                 writer.Write(FileHash(newGraph));
-                var centre = index.Centre ?? [];
-                writer.Write(centre.Length);
-                foreach (var component in centre)
+                var quartiles = index.Quartiles ?? [];
+                writer.Write(quartiles.Length);
+                foreach (var bound in quartiles)
                 {
-                    writer.Write(component);
+                    writer.Write(bound);
                 }
 
                 writer.Write(rows.Count);
@@ -67,7 +67,7 @@ public static class IndexSnapshot
         try
         {
             SnapshotRow[] rows;
-            float[] centre;
+            float[] quartiles;
             using (var reader = new BinaryReader(File.OpenRead(table)))
             {
                 if (reader.ReadInt32() != Format || reader.ReadUInt64() != FileHash(graph))
@@ -75,10 +75,10 @@ public static class IndexSnapshot
                     return null;
                 }
 
-                centre = new float[reader.ReadInt32()];
-                for (var i = 0; i < centre.Length; i++)
+                quartiles = new float[reader.ReadInt32()];
+                for (var i = 0; i < quartiles.Length; i++)
                 {
-                    centre[i] = reader.ReadSingle();
+                    quartiles[i] = reader.ReadSingle();
                 }
 
                 rows = new SnapshotRow[reader.ReadInt32()];
@@ -88,7 +88,7 @@ public static class IndexSnapshot
                 }
             }
 
-            var index = HnswIndex.Load(graph, centre.Length == 0 ? null : centre);
+            var index = HnswIndex.Load(graph, quartiles.Length == 0 ? null : quartiles);
             if (index.Count == rows.Length)
             {
                 return (index, rows);

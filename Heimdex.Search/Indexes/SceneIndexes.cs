@@ -7,11 +7,11 @@ namespace Heimdex.Search.Indexes;
 /// of faces on keyframes (several of the last two per scene), each saving its builds under
 /// <see cref="SearchOptions.SnapshotDirectory"/> when one is set and keeping its float vectors in a file under
 /// <see cref="SearchOptions.VectorDirectory"/>. Sentence embeddings, by far the most numerous, are held in their
-/// graphs as sign bits; the short visual descriptors and the face embeddings, whose searches want near-duplicates, at 8 bits.
+/// graphs as quartile bits; the short visual descriptors and the face embeddings, whose searches want near-duplicates, at 8 bits.
 /// </summary>
 public sealed class SceneIndexes(IOptions<SearchOptions> options) : IDisposable
 {
-    public SceneVectorIndex Text { get; } = new(snapshotDirectory: Snapshots(options, "text"), graphVectors: GraphVectors.SignBits, vectorDirectory: options.Value.VectorDirectory);
+    public SceneVectorIndex Text { get; } = new(snapshotDirectory: Snapshots(options, "text"), graphVectors: GraphVectors.QuartileBits, vectorDirectory: options.Value.VectorDirectory);
 
     public SceneVectorIndex Visual { get; } = new(snapshotDirectory: Snapshots(options, "visual"), vectorDirectory: options.Value.VectorDirectory);
 

@@ -9,7 +9,7 @@ namespace Heimdex.Bench;
 /// <summary>
 /// The semantic part of search at library sizes no test reaches: synthetic 384-d scene embeddings (topics with
 /// scenes scattered around them) for one owner. Printed per size: index build time, memory per vector, p50/p95 of
-/// the scan (8-bit vectors, the best re-ranked by their floats from disk) and of the HNSW index (sign bits, as the
+/// the scan (8-bit vectors, the best re-ranked by their floats from disk) and of the HNSW index (quartile bits, as the
 /// API holds sentence embeddings; candidates re-ranked the same way), recall@10 of HNSW against an exact float scan,
 /// and the query-embedding step.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class VectorSearchBenchmark(int[] sizes)
             var owner = Guid.NewGuid();
             var vectors = SyntheticEmbeddings.Generate(size, SentenceEncoder.Dimensions, topics: Math.Max(50, size / 200), spread: 1.0f, seed: 5);
             using var exactOnly = new SceneVectorIndex(approximateAbove: int.MaxValue);
-            using var approximate = new SceneVectorIndex(approximateAbove: size, graphVectors: GraphVectors.SignBits); // one build, once every vector is in
+            using var approximate = new SceneVectorIndex(approximateAbove: size, graphVectors: GraphVectors.QuartileBits); // one build, once every vector is in
             var videos = vectors.Chunk(50).Select(chunk => (Guid.NewGuid(), chunk.Select(v => (Guid.NewGuid(), v)).ToArray())).ToList();
             foreach (var (video, scenes) in videos)
             {
