@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using Heimdex.Conventions;
-using Heimdex.Search;
 using Heimdex.Search.Indexes;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.Embeddings;
@@ -11,7 +10,6 @@ using Heimdex.Shared.Models;
 using Heimdex.Shared.Search;
 using Heimdex.Shared.Videos;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -34,8 +32,8 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
     private const int Users = 100;
     private const int ScenesPerVideo = 200;
     private const int VideosPerBatch = 25;
-    private const int WordsPerScene = 16;
-    private const int VocabularySeed = 7;
+    internal const int WordsPerScene = 16;
+    internal const int VocabularySeed = 7;
     private static readonly string[] Kinds = ["words", "typo", "phrase", "video", "dates"];
     private static readonly string[] Parts = ["embed", "vectors", "rank", "hits"];
     private static readonly DateTimeOffset FirstUpload = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -219,30 +217,9 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
                               $"{Latency.Percentile(milliseconds, 95),8:0.0} {Latency.Percentile(milliseconds, 99),8:0.0}");
     }
 
-    /// <summary>
-    /// The large user's vectors in an index as the API builds it and in an exact scan: how many of the exact 10 nearest
-    /// are among the 10 best of the candidates the approximate index gives search, for queries of generated phrases.
-    /// </summary>
-    private static void ReportRecall(int size, Guid owner, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> videos, SentenceEncoder encoder, SyntheticText text)
-    {
-        // The API's own configuration of its sentence index, against an exact scan of the floats.
-        using var indexes = new SceneIndexes(Options.Create(new SearchOptions()));
-        var approximate = indexes.Text;
-        using var exact = new SceneVectorIndex(approximateAbove: int.MaxValue);
-        var clock = Stopwatch.StartNew();
-        approximate.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
-        approximate.WaitForBackgroundWork();
-        var build = clock.Elapsed;
-        exact.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
-        var queries = Enumerable.Range(0, 200).Select(_ => encoder.Embed(text.Sentence(8))).ToList();
-        var recall = queries.Average(query =>
-        {
-            var nearest = exact.Search(owner, query, 10).Select(hit => hit.SceneId).ToHashSet();
-            return approximate.Search(owner, query, SceneSearch.CandidatesPerRanking).Take(10).Count(hit => nearest.Contains(hit.SceneId)) / 10.0;
-        });
-        Console.WriteLine($"{size,9} vector part, large user ({videos.Sum(v => v.Scenes.Length)} vectors, HNSW: {approximate.IsApproximate(owner)}, " +
-                          $"built in {build.TotalSeconds:0} s): recall@10 {recall:0.000} against the exact scan, {SceneSearch.CandidatesPerRanking} candidates drawn");
-    }
+    /// <summary>The large user's vectors in the API's sentence index, for queries of generated phrases.</summary>
+    private static void ReportRecall(int size, Guid owner, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> videos, SentenceEncoder encoder, SyntheticText text) =>
+        SentenceIndexBenchmark.Report($"{size,9} vector part, large user", owner, videos, [.. Enumerable.Range(0, 200).Select(_ => encoder.Embed(text.Sentence(8)))]);
 
     /// <summary>Waits until the API holds the expected vectors, has no reload pending and no HNSW build running.</summary>
     private static async Task<IndexStatus> WaitForIndexAsync(HttpClient admin, long vectors) =>
