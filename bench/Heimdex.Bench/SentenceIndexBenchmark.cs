@@ -82,7 +82,8 @@ public sealed class SentenceIndexBenchmark(int[] sizes)
         for (var start = embeddings.Count; start < count; start += EmbeddedPerStep)
         {
             var step = new float[Math.Min(EmbeddedPerStep, count - start)][];
-            Parallel.For(0, step.Length, i => step[i] = encoder.Embed(sentences[start + i]));
+            // One sentence per core: more at once only contend for the cores (the thread pool keeps adding threads).
+            Parallel.For(0, step.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i => step[i] = encoder.Embed(sentences[start + i]));
             embeddings.AddRange(step);
             Append(step, embeddings.Count);
             Console.WriteLine($"embedded {embeddings.Count} of {count} sentences ({clock.Elapsed.TotalSeconds:0} s)");
