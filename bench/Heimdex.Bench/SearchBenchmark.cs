@@ -142,8 +142,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
             video.Resume(new HashSet<string>(), DateTimeOffset.UtcNow); // no stages left to run: indexed
             db.Videos.Add(video);
             var sentences = Enumerable.Range(0, ScenesPerVideo).Select(_ => text.Sentence(WordsPerScene)).ToArray();
-            var vectors = new float[ScenesPerVideo][];
-            Parallel.For(0, ScenesPerVideo, i => vectors[i] = encoder.Embed(sentences[i]));
+            var vectors = SentenceIndexBenchmark.Embed(encoder, sentences);
             var scenes = new (Guid, float[])[ScenesPerVideo];
             for (var i = 0; i < ScenesPerVideo; i++)
             {
