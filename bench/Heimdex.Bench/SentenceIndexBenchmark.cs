@@ -21,7 +21,9 @@ public sealed class SentenceIndexBenchmark(int[] sizes)
     private const int QuerySeed = 99;
     private const int EmbeddedPerStep = 10_000;
 
-    private static readonly string CacheFile = Path.Combine(Path.GetTempPath(), "heimdex-bench-sentence-embeddings.bin");
+    /// <summary>Named by what draws the sentences; delete it after changing the sentence encoder or <see cref="SyntheticText"/>.</summary>
+    private static readonly string CacheFile = Path.Combine(Path.GetTempPath(),
+        $"heimdex-bench-sentence-embeddings-{SearchBenchmark.VocabularySeed}-{SearchBenchmark.WordsPerScene}.bin");
 
     public Task RunAsync()
     {
@@ -115,7 +117,7 @@ public sealed class SentenceIndexBenchmark(int[] sizes)
         for (var i = 0; i < cached; i++)
         {
             var vector = new float[SentenceEncoder.Dimensions];
-            reader.Read(MemoryMarshal.AsBytes(vector.AsSpan()));
+            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
             embeddings.Add(vector);
         }
 
