@@ -30,7 +30,7 @@ namespace Heimdex.Bench;
 public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clients, TimeSpan duration, bool keep)
 {
     private const int Users = 100;
-    private const int ScenesPerVideo = 200;
+    internal const int ScenesPerVideo = 200;
     private const int VideosPerBatch = 25;
     internal const int WordsPerScene = 16;
     internal const int VocabularySeed = 7;

@@ -17,7 +17,6 @@ namespace Heimdex.Bench;
 /// </summary>
 public sealed class SentenceIndexBenchmark(int[] sizes)
 {
-    private const int ScenesPerVideo = 200;
     private const int QuerySeed = 99;
     private const int EmbeddedPerStep = 10_000;
 
@@ -33,7 +32,7 @@ public sealed class SentenceIndexBenchmark(int[] sizes)
         var queries = Enumerable.Range(0, 200).Select(_ => encoder.Embed(queryText.Sentence(8))).ToList();
         foreach (var size in sizes.Order())
         {
-            var videos = embeddings.Take(size).Chunk(ScenesPerVideo)
+            var videos = embeddings.Take(size).Chunk(SearchBenchmark.ScenesPerVideo)
                 .Select(chunk => (Guid.NewGuid(), chunk.Select(vector => (Guid.NewGuid(), vector)).ToArray())).ToList();
             Report($"{size,9} sentence embeddings", Guid.NewGuid(), videos, queries);
         }
