@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Heimdex.Search.Indexes;
 using Heimdex.Shared.Data;
@@ -42,7 +43,7 @@ public sealed class SceneSearch(
     private const string HeadlineOptions =
         $"StartSel={Snippets.StartSelector}, StopSel={Snippets.StopSelector}, MaxWords=30, MinWords=10, MaxFragments=2";
 
-    /// <summary>A candidate of one ranking (0 words, 1 near spellings, 2 meaning) within the search's scope.</summary>
+    /// <summary>A candidate of one ranking (0 words, 1 near spellings) within the search's scope.</summary>
     private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
     /// <summary>
@@ -118,12 +119,50 @@ public sealed class SceneSearch(
         EnsureLoaded();
         // Npgsql writes timestamptz from UTC only; a date given with another offset is the same instant in UTC.
         var (text, videoId, personId, from, to) = (query.Text, query.VideoId, query.PersonId, query.From?.ToUniversalTime(), query.To?.ToUniversalTime());
-        var embedding = encoder.Value.Embed(text);
-        timing.Mark("embed");
-        var nearest = indexes.Text.Search(owner, embedding, CandidatesPerRanking, await VectorFilterAsync(owner, videoId, personId, from, to, cancellationToken));
-        timing.Mark("vectors");
-        var nearestIds = nearest.Select(hit => hit.SceneId).ToArray();
+        // The query's meaning is the API's own work (the encoder, then the vector index) and its words are Postgres's:
+        // the meaning is found on another thread while Postgres ranks the words, instead of one after the other.
+        var embedding = Task.Run(() => timing.Time("embed", () => encoder.Value.Embed(text)), cancellationToken);
+        var rankSince = Stopwatch.GetTimestamp();
+        var filter = await VectorFilterAsync(owner, videoId, personId, from, to, cancellationToken);
+        var nearest = Task.Run(async () =>
+        {
+            var vector = await embedding;
+            return timing.Time("vectors", () => indexes.Text.Search(owner, vector, CandidatesPerRanking, filter));
+        }, cancellationToken);
+        var (words, candidates) = await RankWordsAsync(owner, text, videoId, personId, from, to, cancellationToken);
+        timing.Mark("rank", rankSince);
 
+        var meaning = await nearest;
+        var hitsSince = Stopwatch.GetTimestamp();
+        // The vector search applied the filters itself, but the index may still hold a scene whose video was just
+        // deleted or reprocessed: only scenes that still exist rank.
+        var meaningIds = meaning.Select(hit => hit.SceneId).ToArray();
+        var existing = (await db.Scenes.Where(s => s.OwnerId == owner && meaningIds.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken)).ToHashSet();
+        List<Ranked> RankedBy(int ranking) =>
+            [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
+        // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
+        var similarity = meaning.GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => (double)scene.Max(hit => hit.Similarity));
+        var semantic = meaning.Where(hit => existing.Contains(hit.SceneId) && hit.Similarity >= options.Value.MinSemanticSimilarity)
+            .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
+        var fused = RankFusion.Fuse(RankedBy(0), RankedBy(1), semantic)
+            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
+            {
+                Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
+            })).ToList();
+        var page = fused.Skip(offset).Take(query.Limit).ToList();
+        var hits = await HitsAsync(owner, words, page, cancellationToken);
+        timing.Mark("hits", hitsSince);
+        var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
+        return new SearchResponse(text, hits, next);
+    }
+
+    /// <summary>
+    /// The query's words (see <see cref="QueryWords"/>) and the owner's scenes in the filters' scope ranked by them:
+    /// ranking 0 by the query's words, ranking 1 by the owner's words nearest to typed words the library lacks.
+    /// </summary>
+    private async Task<(QueryWords Words, List<Candidate> Candidates)> RankWordsAsync(
+        Guid owner, string text, Guid? videoId, Guid? personId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
         // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
         var words = (await db.Database.SqlQuery<QueryWords>($"""
             WITH every AS (SELECT websearch_to_tsquery('english', {text})::text AS query),
@@ -155,21 +194,20 @@ public sealed class SceneSearch(
                    ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
 
-        // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner's
-        // scenes as its index does), three candidate lists: scenes with the query's words, scenes with the owner's
-        // words nearest to query words the library lacks (typos), and the vector index's nearest scenes checked
-        // against the scope. Each list is the best of the owner's matches, not the first matches found. Scenes with
-        // the query's words: the best with every word (of several; the GIN index that starts with the owner
-        // intersects the words' scenes at once), then the best with some of the query's uncommon words, and only
+        // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner's scenes
+        // as its index does), two candidate lists: scenes with the query's words and scenes with the owner's words nearest
+        // to query words the library lacks (typos). Each list is the best of the owner's matches, not the first matches
+        // found. Scenes with the query's words: the best with every word (of several; the GIN index that starts with the
+        // owner intersects the words' scenes at once), then the best with some of the query's uncommon words, and only
         // while those are fewer than a list, the best with its rarest common word, then its next rarest, and so on
-        // ("ladder": each step adds one word's scenes not drawn yet). A common word matches most of a large library,
-        // and a rarer word says more about a scene, as inverse document frequency would: ranking every scene with any
-        // of a phrase's common words read hundreds of thousands of a large library's scenes where the rarest common
-        // word's are enough. The RUM index of the owners' words ("OwnerWords", each word prefixed with the scene's
-        // owner; scene_owner_query prefixes the query's) hands these out best first by all the query's words, reading
-        // the owner's scenes of those words and no other owner's; a LATERAL or correlated subquery gives it the
-        // query as a value, which it can order by (a join with "words" it cannot). Without words to correct,
-        // "corrected" has no row and its branch reads no scene.
+        // ("ladder": each step adds one word's scenes not drawn yet). A common word matches most of a large library, and a
+        // rarer word says more about a scene, as inverse document frequency would: ranking every scene with any of a
+        // phrase's common words read hundreds of thousands of a large library's scenes where the rarest common word's are
+        // enough. The RUM index of the owners' words ("OwnerWords", each word prefixed with the scene's owner;
+        // scene_owner_query prefixes the query's) hands these out best first by all the query's words, reading the owner's
+        // scenes of those words and no other owner's; a LATERAL or correlated subquery gives it the query as a value,
+        // which it can order by (a join with "words" it cannot). Without words to correct, "corrected" has no row and its
+        // branch reads no scene.
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH RECURSIVE scope AS NOT MATERIALIZED (
                 SELECT s."Id", s."OwnerId", s."Document", s."OwnerWords" FROM "Scenes" s
@@ -212,28 +250,8 @@ public sealed class SceneSearch(
                  SELECT "Id", "Document" FROM scope WHERE "OwnerWords" @@ corrected.owned
                  ORDER BY "OwnerWords" <=> corrected.owned LIMIT {CandidatesPerRanking}) m
              ORDER BY 3 DESC, 2 LIMIT {CandidatesPerRanking})
-            UNION ALL
-            SELECT 2, "Id", 0 FROM scope WHERE "OwnerId" = {owner} AND "Id" = ANY({nearestIds})
             """).ToListAsync(cancellationToken);
-        timing.Mark("rank");
-
-        List<Ranked> RankedBy(int ranking) =>
-            [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
-        var inScope = candidates.Where(c => c.Ranking == 2).Select(c => c.SceneId).ToHashSet();
-        // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
-        var similarity = nearest.GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => (double)scene.Max(hit => hit.Similarity));
-        var semantic = nearest.Where(hit => inScope.Contains(hit.SceneId) && hit.Similarity >= options.Value.MinSemanticSimilarity)
-            .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
-        var fused = RankFusion.Fuse(RankedBy(0), RankedBy(1), semantic)
-            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
-            {
-                Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
-            })).ToList();
-        var page = fused.Skip(offset).Take(query.Limit).ToList();
-        var hits = await HitsAsync(owner, words, page, cancellationToken);
-        timing.Mark("hits");
-        var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
-        return new SearchResponse(text, hits, next);
+        return (words, candidates);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public static class SearchApi
             .WithName("SearchScenes")
             .WithSummary("Find scenes by words and by meaning")
             .WithDescription("`q` is matched as words (English stemming; title weighs most), as near spellings (typos) and by meaning. " +
-                             "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits). " +
+                             "The `Server-Timing` header gives each part's milliseconds (embed, vectors, rank, hits; embed and vectors run beside rank). " +
                              "Filters: `videoId`, `personId` (scenes where that person appears), `from`/`to` (when the video was uploaded, " +
                              "ISO 8601). `limit` 1–100 (default 20); pass `nextCursor` back as `cursor`, with the same `q` and filters, for the next page. Each hit's " +
                              "`playbackUrl` plays that scene from `playFromSeconds` to its end (a media fragment on the ranged stream): from the " +

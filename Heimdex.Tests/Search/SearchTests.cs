@@ -76,7 +76,7 @@ public sealed class SearchTests(HeimdexGraph graph)
         using (var timed = await alice.GetAsync($"/api/search?q={Uri.EscapeDataString("country")}", Cancellation))
         {
             var parts = string.Join(", ", timed.Headers.GetValues("Server-Timing")).Split(", ").Select(p => p.Split(";dur=")[0]);
-            Assert.Equal(["embed", "vectors", "rank", "hits"], parts);
+            Assert.Equal(["embed", "hits", "rank", "vectors"], parts.Order());
         }
 
         using var admin = graph.Client(graph.AdminKey);
