@@ -34,6 +34,9 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
     private const int VideosPerBatch = 25;
     internal const int WordsPerScene = 16;
     internal const int VocabularySeed = 7;
+
+    /// <summary>Titles and descriptions are drawn apart from the scenes' sentences, which come in <see cref="SentenceEmbeddings"/>' order.</summary>
+    private const int TitleSeed = 13;
     private static readonly string[] Kinds = ["words", "typo", "phrase", "video", "dates"];
     private static readonly string[] Parts = ["embed", "vectors", "rank", "hits"];
     private static readonly DateTimeOffset FirstUpload = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -53,7 +56,8 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
         var database = new DbContextOptionsBuilder<HeimdexDbContext>().UseNpgsql(dataSource).Options;
         await using var redis = await ConnectionMultiplexer.ConnectAsync(graph.ConnectionString(ConnectionNames.Redis));
         var encoder = SentenceEncoder.Load(new ModelOptions());
-        var text = new SyntheticText(VocabularySeed);
+        using var sentences = new SentenceEmbeddings(encoder);
+        var text = new SyntheticText(VocabularySeed, samplingSeed: TitleSeed);
         var random = new Random(11);
         var users = new List<BenchUser>();
         for (var i = 0; i < Users; i++)
@@ -78,7 +82,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
                     while (user.Scenes < target)
                     {
                         var batch = (int)Math.Min(VideosPerBatch, (target - user.Scenes + ScenesPerVideo - 1) / ScenesPerVideo);
-                        var written = await WriteVideosAsync(database, user.Id, batch, text, random, encoder);
+                        var written = await WriteVideosAsync(database, user.Id, batch, text, random, sentences);
                         foreach (var (videoId, _) in written)
                         {
                             await SceneChanges.PublishAsync(redis, videoId);
@@ -118,11 +122,12 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
     }
 
     /// <summary>
-    /// Videos of <see cref="ScenesPerVideo"/> generated sentences each, embedded by MiniLM on every core, uploaded on
-    /// a random day of the year; written as the pipeline writes them, search documents and vocabulary included.
+    /// Videos of <see cref="ScenesPerVideo"/> generated sentences each with their MiniLM embeddings, titled by
+    /// <paramref name="text"/>, uploaded on a random day of the year; written as the pipeline writes them, search
+    /// documents and vocabulary included.
     /// </summary>
     private static async Task<List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)>> WriteVideosAsync(
-        DbContextOptions<HeimdexDbContext> database, Guid owner, int count, SyntheticText text, Random random, SentenceEncoder encoder)
+        DbContextOptions<HeimdexDbContext> database, Guid owner, int count, SyntheticText text, Random random, SentenceEmbeddings embedded)
     {
         await using var db = new HeimdexDbContext(database);
         db.ChangeTracker.AutoDetectChangesEnabled = false;
@@ -141,8 +146,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
             };
             video.Resume(new HashSet<string>(), DateTimeOffset.UtcNow); // no stages left to run: indexed
             db.Videos.Add(video);
-            var sentences = Enumerable.Range(0, ScenesPerVideo).Select(_ => text.Sentence(WordsPerScene)).ToArray();
-            var vectors = SentenceIndexBenchmark.Embed(encoder, sentences);
+            var (sentences, vectors) = embedded.Next(ScenesPerVideo);
             var scenes = new (Guid, float[])[ScenesPerVideo];
             for (var i = 0; i < ScenesPerVideo; i++)
             {
