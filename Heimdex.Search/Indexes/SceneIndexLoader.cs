@@ -62,7 +62,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         [
             new(indexes.Text, (db, videos) =>
                 from e in db.SceneEmbeddings
-                where e.Space.StartsWith(SentenceEncoder.Space) && (videos == null || videos.Contains(e.VideoId))
+                where SentenceEncoder.Spaces.Contains(e.Space) && (videos == null || videos.Contains(e.VideoId))
                 join v in db.Videos on e.VideoId equals v.Id
                 select new VectorRow(v.OwnerId, e.VideoId, e.SceneId, e.Vector)),
             new(indexes.Visual, (db, videos) =>

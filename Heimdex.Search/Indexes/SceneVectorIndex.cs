@@ -247,6 +247,10 @@ public sealed class SceneVectorIndex(
             throw new ArgumentException($"the vectors of video {videoId} differ in length.", nameof(scenes));
         }
 
+        // Postgres hands a video's rows in the order its plan reads them, which another plan (a parallel scan, another
+        // index) changes: held in one order, by scene and then vector, a video hashes the same however it was read,
+        // and a snapshot still matches it after a restart.
+        Array.Sort(scenes, (a, b) => a.SceneId != b.SceneId ? a.SceneId.CompareTo(b.SceneId) : a.Vector.AsSpan().SequenceCompareTo(b.Vector));
         var quantized = new sbyte[scenes.Length * dimensions];
         var hash = new XxHash64();
         Span<byte> id = stackalloc byte[16];

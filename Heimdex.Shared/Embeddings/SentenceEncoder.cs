@@ -28,6 +28,12 @@ public sealed class SentenceEncoder : IDisposable
 
     public const string SaidSpace = Space + "/said";
 
+    /// <summary>
+    /// Every space of a scene's text vectors, to match them by: an index over (space, video) finds a video's rows for
+    /// a list of spaces, not for a prefix, which it would read in full.
+    /// </summary>
+    public static readonly string[] Spaces = [Space, ShownSpace, SaidSpace];
+
     public const int Dimensions = 384;
 
     /// <summary>sentence-transformers' max_seq_length for this model; longer text is cut.</summary>

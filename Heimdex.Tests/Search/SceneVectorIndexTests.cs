@@ -368,11 +368,12 @@ public sealed class SceneVectorIndexTests
             var (removed, changed) = (videos[3], videos[4]);
             var reembedded = changed.Scenes.Select((scene, i) => (scene.SceneId, Vector: videos[10].Scenes[i].Vector)).ToArray();
             var added = (Video: Guid.NewGuid(), Scenes: new[] { (SceneId: Guid.NewGuid(), removed.Scenes[0].Vector) });
+            // Each video's scenes come in another order than before, as Postgres hands rows when its plan changes.
             SceneVectorIndex Restart()
             {
                 var restarted = new SceneVectorIndex(approximateAbove: 1_000, snapshotDirectory: directory);
                 restarted.ReplaceMany(videos.Where(v => v != removed)
-                    .Select(v => (owner, v.Video, v == changed ? reembedded.AsEnumerable() : v.Scenes))
+                    .Select(v => (owner, v.Video, v == changed ? reembedded.AsEnumerable() : Enumerable.Reverse(v.Scenes)))
                     .Append((owner, added.Video, added.Scenes)));
                 restarted.WaitForBackgroundWork();
                 return restarted;

@@ -46,7 +46,7 @@ public sealed class EmbedStage(LoadedModel<SentenceEncoder> encoder) : IPipeline
         }
 
         await using var transaction = await context.Db.Database.BeginTransactionAsync(cancellationToken);
-        await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && e.Space.StartsWith(SentenceEncoder.Space)).ExecuteDeleteAsync(cancellationToken);
+        await context.Db.SceneEmbeddings.Where(e => e.VideoId == video.Id && SentenceEncoder.Spaces.Contains(e.Space)).ExecuteDeleteAsync(cancellationToken);
         context.Db.SceneEmbeddings.AddRange(embeddings);
         await context.Db.SaveChangesAsync(cancellationToken);
         await SceneDocuments.UpdateAsync(context.Db, [video.Id], cancellationToken);
