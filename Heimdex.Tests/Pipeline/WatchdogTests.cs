@@ -61,6 +61,36 @@ public sealed class WatchdogTests(HeimdexGraph graph)
         AssertRanAgain(before, video, "finalize");
     }
 
+    /// <summary>
+    /// As if the worker was killed between taking the job for the video's last stage from its queue and marking it
+    /// processing (what left a video queued in a run of <c>WorkerKillsTests</c>): the job is still "enqueued", yet in no
+    /// queue, and no server names it. The watchdog requeues it once it has been held as long as a heartbeat may stay
+    /// silent (30 s here), long before the storage's invisibility timeout (hours).
+    /// </summary>
+    [Fact]
+    public async Task A_job_a_worker_took_from_its_queue_and_died_holding_is_requeued()
+    {
+        using var alice = graph.Client(graph.AliceKey);
+        var (id, before) = await IndexedVideoAsync(alice);
+
+        // A queue no worker serves, so that this test is the one to take the job, as a worker would, and hold it.
+        const string queue = "held_by_a_killed_worker";
+        var jobId = new BackgroundJobClient(graph.Jobs).Create(
+            Job.FromExpression<PipelineRunner>(runner => runner.RunStageAsync(id, "finalize", null, CancellationToken.None)), new EnqueuedState(queue));
+        using (var connection = graph.Jobs.GetConnection())
+        {
+            // Never disposed: disposing gives the job back to its queue, which a killed worker cannot do.
+            var taken = connection.FetchNextJob([queue], Cancellation);
+            Assert.Equal(jobId, taken.JobId);
+        }
+
+        await graph.ExecuteSqlAsync("UPDATE \"StageRuns\" SET \"State\" = 'Queued', \"JobId\" = $2 WHERE \"VideoId\" = $1 AND \"Stage\" = 'finalize'", id, jobId);
+        await graph.ExecuteSqlAsync("UPDATE \"Videos\" SET \"State\" = 'Processing', \"UpdatedAt\" = now() WHERE \"Id\" = $1", id);
+
+        var video = await PipelineTests.WaitForAsync(alice, id, v => v.GetProperty("state").GetString() == "indexed", "indexed again", seconds: 60);
+        AssertRanAgain(before, video, "finalize");
+    }
+
     /// <summary>Hangfire's processing state as a worker of a server that is gone left it (Hangfire's own type cannot be made outside it).</summary>
     private sealed class ProcessingOnDeadServer : IState
     {

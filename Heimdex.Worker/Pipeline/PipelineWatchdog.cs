@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.States;
 using Heimdex.Shared.Data;
 using Heimdex.Shared.People;
@@ -68,7 +69,7 @@ public sealed class PipelineWatchdog(
             }
         }
 
-        RequeueJobsOfDeadServers(silentSince);
+        RequeueJobsOfDeadWorkers(silentSince);
 
         var stalledSince = now - settings.StallTimeout;
         var waiting = await db.Videos.AsNoTracking().Include(v => v.Stages)
@@ -110,20 +111,44 @@ public sealed class PipelineWatchdog(
     /// <summary>
     /// Hangfire hands a job whose worker died to another only after the storage's invisibility timeout (hours, so that a
     /// long stage is never run twice): until then a stage whose job a worker had taken just before it was killed would
-    /// wait, queued, with its job "processing". A job still processing on a server silent since
-    /// <paramref name="silentSince"/> is requeued now; should its server only have been slow, the runner's stage lock
-    /// keeps the second delivery from running the stage twice.
+    /// wait, queued. Such a job is requeued now, in either of the two states a kill can leave it in: "processing" on a
+    /// server silent since <paramref name="silentSince"/>, or still "enqueued", yet out of its queue, when the worker
+    /// died between taking it from the queue and marking it processing (milliseconds apart, so a job taken before
+    /// <paramref name="silentSince"/> and not enqueued again since is one no worker is going to run). Should a worker
+    /// only have been slow, the runner's stage lock keeps the second delivery from running the stage twice.
     /// </summary>
-    private void RequeueJobsOfDeadServers(DateTimeOffset silentSince)
+    private void RequeueJobsOfDeadWorkers(DateTimeOffset silentSince)
     {
         var monitoring = jobStorage.GetMonitoringApi();
         var live = monitoring.Servers().Where(s => s.Heartbeat > silentSince.UtcDateTime).Select(s => s.Name).ToHashSet();
         foreach (var (jobId, job) in monitoring.ProcessingJobs(0, int.MaxValue))
         {
-            if (job.InProcessingState && !live.Contains(job.ServerId) && jobs.ChangeState(jobId, new EnqueuedState(), ProcessingState.StateName))
+            if (job.InProcessingState && !live.Contains(job.ServerId))
             {
-                logger.LogWarning("Requeued job {JobId} ({Method}): the worker {ServerId} processing it stopped responding", jobId, job.Job?.Method.Name, job.ServerId);
+                Requeue(jobId, ProcessingState.StateName, $"the worker {job.ServerId} processing it stopped responding");
             }
+        }
+
+        using var connection = jobStorage.GetConnection();
+        foreach (var queue in monitoring.Queues())
+        {
+            foreach (var (jobId, job) in monitoring.FetchedJobs(queue.Name, 0, int.MaxValue))
+            {
+                if (job.State == EnqueuedState.StateName && job.FetchedAt < silentSince.UtcDateTime &&
+                    connection.GetStateData(jobId) is { } state && state.Name == EnqueuedState.StateName &&
+                    state.Data.TryGetValue("EnqueuedAt", out var enqueuedAt) && JobHelper.DeserializeNullableDateTime(enqueuedAt) <= job.FetchedAt)
+                {
+                    Requeue(jobId, EnqueuedState.StateName, $"a worker took it from the {queue.Name} queue at {job.FetchedAt:O} and never started it");
+                }
+            }
+        }
+    }
+
+    private void Requeue(string jobId, string expectedState, string reason)
+    {
+        if (jobs.ChangeState(jobId, new EnqueuedState(), expectedState))
+        {
+            logger.LogWarning("Requeued job {JobId}: {Reason}", jobId, reason);
         }
     }
 
