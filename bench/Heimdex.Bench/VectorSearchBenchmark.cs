@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using Heimdex.Search;
 using Heimdex.Search.Indexes;
 using Heimdex.Shared.Embeddings;
 using Heimdex.Shared.Models;
@@ -11,7 +12,9 @@ namespace Heimdex.Bench;
 /// scenes scattered around them) for one owner. Printed per size: index build time, memory per vector, p50/p95 of
 /// the scan (8-bit vectors, the best re-ranked by their floats from disk) and of the HNSW index (quartile bits, as the
 /// API holds sentence embeddings; candidates re-ranked the same way), recall@10 of HNSW against an exact float scan,
-/// and the query-embedding step.
+/// and the query-embedding step. Then, per share of the library a filter allows (a random set of its videos), what a
+/// filtered search for as many candidates as search asks for costs by each of its two ways: scanning the allowed
+/// vectors' floats, or walking the graph with the filter (recall@10 against the scan, which is exact).
 /// </summary>
 public sealed class VectorSearchBenchmark(int[] sizes)
 {
@@ -57,10 +60,44 @@ public sealed class VectorSearchBenchmark(int[] sizes)
             Report($"{size,9} HNSW", approximateTimes, $"recall@10 {recall / queries.Length:0.000}; build {build:0.0} s (all vectors, one owner); " +
                                                         $"{(status.GraphBytes + status.HeldBytes) / (double)size:0} bytes per vector " +
                                                         $"({status.GraphBytes / (double)size:0} graph, {status.HeldBytes / (double)size:0} ids and rows); floats on disk");
+            ReportFiltered(owner, videos, queries, size);
             vectors = null;
         }
 
         return Task.CompletedTask;
+    }
+
+    private static readonly double[] FilteredShares = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4];
+
+    private static void ReportFiltered(Guid owner, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> videos, float[][] queries, int size)
+    {
+        // One build each: the first scans whatever a filter allows, the second always walks its graph.
+        using var scanning = new SceneVectorIndex(approximateAbove: size, filteredScanFactor: int.MaxValue, graphVectors: GraphVectors.QuartileBits);
+        using var walking = new SceneVectorIndex(approximateAbove: size, filteredScanFactor: 0, graphVectors: GraphVectors.QuartileBits);
+        foreach (var index in new[] { scanning, walking })
+        {
+            index.ReplaceMany(videos.Select(v => (owner, v.Video, v.Scenes.AsEnumerable())));
+            index.WaitForBackgroundWork();
+        }
+
+        var random = new Random(17);
+        foreach (var share in FilteredShares)
+        {
+            var filter = new SceneFilter(videos.Select(v => v.Video).Where(_ => random.NextDouble() < share).ToHashSet());
+            var allowed = videos.Where(v => filter.Videos!.Contains(v.Video)).Sum(v => v.Scenes.Length);
+            var (recall, scanTimes, walkTimes) = (0.0, new List<double>(), new List<double>());
+            foreach (var query in queries)
+            {
+                IReadOnlyList<(Guid SceneId, float Similarity)> exact = [], walked = [];
+                scanTimes.Add(Latency.Time(() => exact = scanning.Search(owner, query, SceneSearch.CandidatesPerRanking, filter)));
+                walkTimes.Add(Latency.Time(() => walked = walking.Search(owner, query, SceneSearch.CandidatesPerRanking, filter)));
+                var nearest = exact.Take(10).Select(hit => hit.SceneId).ToHashSet();
+                recall += walked.Take(10).Count(hit => nearest.Contains(hit.SceneId)) / 10.0;
+            }
+
+            Report($"{size,9} filtered to {share:0.0%}: scan", scanTimes, $"{allowed:N0} vectors allowed, their floats read from the file");
+            Report($"{size,9} filtered to {share:0.0%}: walk", walkTimes, $"recall@10 {recall / queries.Length:0.000} against the scan");
+        }
     }
 
     private static void Report(string what, List<double> milliseconds, string? notes)
