@@ -10,6 +10,7 @@ using Heimdex.Shared.People;
 using Heimdex.Shared.Search;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using SkiaSharp;
 
 namespace Heimdex.Search;
@@ -25,7 +26,7 @@ public sealed class SearchNotReadyException(string progress) : Exception($"Searc
 /// scenes are ever ranked.
 /// </summary>
 public sealed class SceneSearch(
-    HeimdexDbContext db, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
+    HeimdexDbContext db, NpgsqlDataSource dataSource, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
     IOptions<SearchOptions> options, IOptions<PeopleOptions> people)
 {
     public const int MaxLimit = 100;
@@ -127,17 +128,14 @@ public sealed class SceneSearch(
         var nearest = Task.Run(async () =>
         {
             var vector = await embedding;
-            return timing.Time("vectors", () => indexes.Text.Search(owner, vector, CandidatesPerRanking, filter));
+            var found = timing.Time("vectors", () => indexes.Text.Search(owner, vector, CandidatesPerRanking, filter));
+            return (Found: found, Existing: await ExistingAsync(owner, found, cancellationToken));
         }, cancellationToken);
         var (words, candidates) = await RankWordsAsync(owner, text, videoId, personId, from, to, cancellationToken);
         timing.Mark("rank", rankSince);
 
-        var meaning = await nearest;
+        var (meaning, existing) = await nearest;
         var hitsSince = Stopwatch.GetTimestamp();
-        // The vector search applied the filters itself, but the index may still hold a scene whose video was just
-        // deleted or reprocessed: only scenes that still exist rank.
-        var meaningIds = meaning.Select(hit => hit.SceneId).ToArray();
-        var existing = (await db.Scenes.Where(s => s.OwnerId == owner && meaningIds.Contains(s.Id)).Select(s => s.Id).ToListAsync(cancellationToken)).ToHashSet();
         List<Ranked> RankedBy(int ranking) =>
             [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
         // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
@@ -154,6 +152,31 @@ public sealed class SceneSearch(
         timing.Mark("hits", hitsSince);
         var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
         return new SearchResponse(text, hits, next);
+    }
+
+    /// <summary>
+    /// Which of the vector index's scenes still exist. The vector search applied the filters itself, but the index may
+    /// still hold a scene whose video was just deleted or reprocessed: only scenes that still exist rank. Asked on a
+    /// connection of its own, while the context's ranks the query's words.
+    /// </summary>
+    private async Task<HashSet<Guid>> ExistingAsync(Guid owner, IReadOnlyList<(Guid SceneId, float Similarity)> found, CancellationToken cancellationToken)
+    {
+        var existing = new HashSet<Guid>();
+        if (found.Count == 0)
+        {
+            return existing;
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT \"Id\" FROM \"Scenes\" WHERE \"OwnerId\" = $1 AND \"Id\" = ANY($2)");
+        command.Parameters.Add(new() { Value = owner });
+        command.Parameters.Add(new() { Value = found.Select(hit => hit.SceneId).Distinct().ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            existing.Add(reader.GetGuid(0));
+        }
+
+        return existing;
     }
 
     /// <summary>
