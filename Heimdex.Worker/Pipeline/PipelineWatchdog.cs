@@ -135,7 +135,7 @@ public sealed class PipelineWatchdog(
             foreach (var (jobId, job) in monitoring.FetchedJobs(queue.Name, 0, int.MaxValue))
             {
                 if (job.State == EnqueuedState.StateName && job.FetchedAt < silentSince.UtcDateTime &&
-                    connection.GetStateData(jobId) is { } state && state.Name == EnqueuedState.StateName &&
+                    connection.GetStateData(jobId) is { } state &&
                     state.Data.TryGetValue("EnqueuedAt", out var enqueuedAt) && JobHelper.DeserializeNullableDateTime(enqueuedAt) <= job.FetchedAt)
                 {
                     Requeue(jobId, EnqueuedState.StateName, $"a worker took it from the {queue.Name} queue at {job.FetchedAt:O} and never started it");
