@@ -30,7 +30,7 @@ public static class OnnxSessions
         {
             try
             {
-                using var cuda = NewSessionOptions();
+                using var cuda = SessionOptionsFor(options);
                 cuda.AppendExecutionProvider_CUDA(options.CudaDeviceId);
                 return new OnnxModel(open(cuda), $"{CudaProvider} (device {options.CudaDeviceId})");
             }
@@ -41,16 +41,22 @@ public static class OnnxSessions
             }
         }
 
-        using var plain = NewSessionOptions();
+        using var plain = SessionOptionsFor(options);
         return new OnnxModel(open(plain), cpu);
     }
 
-    private static SessionOptions NewSessionOptions()
+    /// <summary>The session options every model is opened with, on the threads per run <paramref name="models"/> gives.</summary>
+    public static SessionOptions SessionOptionsFor(ModelOptions models)
     {
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         // ONNX Runtime's threads otherwise spin for work between and within runs: on a worker whose other stages
         // (transcription, decoding) keep every core busy, that spinning takes the CPU they need.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (models.ThreadsPerRun is { } threads)
+        {
+            options.IntraOpNumThreads = threads;
+        }
+
         return options;
     }
 }

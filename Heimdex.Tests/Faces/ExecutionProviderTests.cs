@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -17,6 +18,24 @@ public sealed class ExecutionProviderTests
 
         Assert.Equal(OnnxSessions.CpuProvider, model.Provider);
         AssertRuns(model.Session);
+    }
+
+    [Fact]
+    public void A_run_uses_the_threads_configured_and_otherwise_onnx_runtimes_default()
+    {
+        using var configured = OnnxSessions.SessionOptionsFor(new ModelOptions { ThreadsPerRun = 1 });
+        using var unset = OnnxSessions.SessionOptionsFor(new ModelOptions());
+
+        Assert.Equal(1, configured.IntraOpNumThreads);
+        Assert.Equal(0, unset.IntraOpNumThreads); // 0: one thread per core
+    }
+
+    [Fact]
+    public void The_api_runs_its_models_on_one_thread_per_run()
+    {
+        var api = new ConfigurationBuilder().AddJsonFile(Path.Combine(TestFiles.RepositoryRoot, "Heimdex.Api", "appsettings.json")).Build();
+
+        Assert.Equal(1, api.GetSection(ModelOptions.Section).Get<ModelOptions>()?.ThreadsPerRun);
     }
 
     [Fact]
