@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,14 +9,41 @@ namespace Heimdex.Search.Indexes;
 /// exact re-ranking, exact filtered scans and HNSW builds. Postgres stays the source of truth; the file is this
 /// process's working copy, unlinked as soon as it is opened so that nothing is left behind however the process ends.
 /// Nothing is ever removed from it: an index moves what it still holds to a new file once the file is mostly garbage.
+/// Reads go through memory maps of the file, a segment (<see cref="DefaultSegmentBytes"/>) at a time: a search re-ranks up
+/// to a thousand vectors scattered over the file, and a system call per vector (<c>pread</c>) cost three times the
+/// copy from the page cache (1,000 random 1.5 KB vectors: 2.8 ms read, 0.9 ms mapped). The pages are the same page
+/// cache either way: the kernel drops them under memory pressure and reads them back from the file.
 /// </summary>
 public sealed class VectorFile : IDisposable
 {
-    private readonly SafeFileHandle _file;
-    private long _length;
+    /// <summary>
+    /// The file grows by this much at a time, sparse (no disk is used until written), so that every byte written lies
+    /// in the file's length and a segment, once mapped, never has to be mapped again.
+    /// </summary>
+    public const long DefaultSegmentBytes = 256L << 20;
 
-    public VectorFile(string directory)
+    private readonly SafeFileHandle _file;
+    private readonly long _segmentBytes;
+    private readonly Lock _growing = new();
+    private long _length;
+    private long _allocated;
+
+    /// <summary>The segments mapped so far (none until read), replaced by a longer array when one more is mapped.</summary>
+    private Segment?[] _segments = [];
+
+    private sealed record Segment(MemoryMappedFile File, MemoryMappedViewAccessor View) : IDisposable
     {
+        public void Dispose()
+        {
+            View.Dispose();
+            File.Dispose();
+        }
+    }
+
+    public VectorFile(string directory, long segmentBytes = DefaultSegmentBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(segmentBytes, 1);
+        _segmentBytes = segmentBytes;
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"heimdex-vectors-{Guid.NewGuid():N}.f32");
         _file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.RandomAccess);
@@ -47,24 +75,96 @@ public sealed class VectorFile : IDisposable
         return offset;
     }
 
-    private long Reserve(long bytes) => Interlocked.Add(ref _length, bytes) - bytes;
+    /// <summary>Room for <paramref name="bytes"/> more: where they start, the file grown by whole segments to hold them.</summary>
+    private long Reserve(long bytes)
+    {
+        var end = Interlocked.Add(ref _length, bytes);
+        if (end > Interlocked.Read(ref _allocated))
+        {
+            lock (_growing)
+            {
+                if (end > _allocated)
+                {
+                    var allocated = (end + _segmentBytes - 1) / _segmentBytes * _segmentBytes;
+                    RandomAccess.SetLength(_file, allocated);
+                    Interlocked.Exchange(ref _allocated, allocated);
+                }
+            }
+        }
+
+        return end - bytes;
+    }
 
     /// <summary>Fills <paramref name="into"/> with the floats written at <paramref name="offset"/> (one vector or several in a row).</summary>
-    public void Read(long offset, Span<float> into)
+    public unsafe void Read(long offset, Span<float> into)
     {
         var bytes = MemoryMarshal.AsBytes(into);
-        var read = 0;
-        while (read < bytes.Length)
+        if (offset < 0 || offset + bytes.Length > Bytes)
         {
-            var count = RandomAccess.Read(_file, bytes[read..], offset + read);
-            if (count == 0)
+            throw new EndOfStreamException($"the vector file ends before offset {offset + bytes.Length}.");
+        }
+
+        var copied = 0;
+        while (copied < bytes.Length)
+        {
+            var at = offset + copied;
+            var view = Mapped(at / _segmentBytes).View;
+            var within = at % _segmentBytes;
+            var count = (int)Math.Min(bytes.Length - copied, _segmentBytes - within);
+            byte* start = null;
+            // Held while copying: a view disposed meanwhile stays mapped until it is released.
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            try
             {
-                throw new EndOfStreamException($"the vector file ends before offset {offset + bytes.Length}.");
+                new ReadOnlySpan<byte>(start + view.PointerOffset + within, count).CopyTo(bytes[copied..]);
+            }
+            finally
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
             }
 
-            read += count;
+            copied += count;
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>The map of segment <paramref name="index"/>, mapped on its first read.</summary>
+    private Segment Mapped(long index)
+    {
+        var segments = Volatile.Read(ref _segments);
+        if (index < segments.Length && segments[index] is { } mapped)
+        {
+            return mapped;
+        }
+
+        lock (_growing)
+        {
+            segments = _segments;
+            if (index < segments.Length && segments[index] is { } mappedMeanwhile)
+            {
+                return mappedMeanwhile;
+            }
+
+            // Capacity 0: the file as long as it is now, which holds the segment (the file grows by whole segments).
+            var file = MemoryMappedFile.CreateFromFile(_file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            var segment = new Segment(file, file.CreateViewAccessor(index * _segmentBytes, _segmentBytes, MemoryMappedFileAccess.Read));
+            var grown = new Segment?[Math.Max(segments.Length, index + 1)];
+            segments.CopyTo(grown, 0);
+            grown[index] = segment;
+            Volatile.Write(ref _segments, grown);
+            return segment;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_growing)
+        {
+            foreach (var segment in _segments)
+            {
+                segment?.Dispose();
+            }
+        }
+
+        _file.Dispose();
+    }
 }

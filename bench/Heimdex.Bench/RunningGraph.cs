@@ -48,9 +48,17 @@ public sealed record RunningGraph(Uri Api, int ApiPid, JsonElement ConnectionStr
         new() { BaseAddress = Api, Timeout = Timeout.InfiniteTimeSpan, DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", apiKey) } };
 
     /// <summary>The API process's resident memory now, from /proc.</summary>
-    public double ApiResidentMiB()
+    public double ApiResidentMiB() => ApiMemoryMiB("VmRSS:");
+
+    /// <summary>
+    /// The part of <see cref="ApiResidentMiB"/> that is the API's own (anonymous: heaps, stacks, native allocations),
+    /// not pages of files it maps (its libraries, the float vectors it reads), which are page cache.
+    /// </summary>
+    public double ApiAnonymousMiB() => ApiMemoryMiB("RssAnon:");
+
+    private double ApiMemoryMiB(string field)
     {
-        var line = File.ReadLines($"/proc/{ApiPid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        var line = File.ReadLines($"/proc/{ApiPid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 }
