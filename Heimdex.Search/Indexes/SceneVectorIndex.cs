@@ -99,13 +99,13 @@ public sealed class SceneVectorIndex(
 
     /// <summary>
     /// A filtered search of a build of <c>n</c> vectors scans the <c>a</c> it allows while <c>a² &lt; factor × n</c>:
-    /// a scan costs in proportion to <c>a</c> (about 0.2 µs per vector, floats read from the file), a walk that skips
-    /// rejected rows more the smaller the share <c>a / n</c> it keeps (it visits the rows it rejects too), so the scan
-    /// wins up to a share of the library that falls as the library grows: half at 100k vectors, 29 % at 300k, 16 % at
-    /// 1M. Measured by <c>bench -- vectors</c> (synthetic 384-d vectors, 200 candidates): at 100k a 40 % filter scans in
-    /// 8.7 ms and walks in 9.7; at 300k a 20 % one 12.1 and 22.5 ms, a 40 % one 23.2 and 15.3 ms.
+    /// a scan costs in proportion to <c>a</c> (about 0.15 µs per vector, floats read from the mapped file), a walk that
+    /// skips rejected rows more the smaller the share <c>a / n</c> it keeps (it visits the rows it rejects too), so the
+    /// scan wins up to a share of the library that falls as the library grows: 63 % at 100k vectors, 37 % at 300k, 20 %
+    /// at 1M. Measured by <c>bench -- vectors</c> (synthetic 384-d vectors, 200 candidates): at 100k a 40 % filter scans
+    /// in 4.2 ms and walks in 6.8; at 300k a 20 % one 9.1 and 28.1 ms, a 40 % one 17.6 and 17.9 ms.
     /// </summary>
-    public const int FilteredScanFactor = 25_000;
+    public const int FilteredScanFactor = 40_000;
 
     /// <summary>Whether a search that allows <paramref name="allowed"/> of a build's <paramref name="built"/> vectors scans them rather than walking the graph.</summary>
     public static bool ScansFiltered(int allowed, int built, int factor = FilteredScanFactor) => (long)allowed * allowed < (long)factor * built;
