@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Heimdex.Shared.Faces;
 using Heimdex.Shared.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -28,14 +27,6 @@ public sealed class ExecutionProviderTests
 
         Assert.Equal(1, configured.IntraOpNumThreads);
         Assert.Equal(0, unset.IntraOpNumThreads); // 0: one thread per core
-    }
-
-    [Fact]
-    public void The_api_runs_its_models_on_one_thread_per_run()
-    {
-        var api = new ConfigurationBuilder().AddJsonFile(Path.Combine(TestFiles.RepositoryRoot, "Heimdex.Api", "appsettings.json")).Build();
-
-        Assert.Equal(1, api.GetSection(ModelOptions.Section).Get<ModelOptions>()?.ThreadsPerRun);
     }
 
     [Fact]
