@@ -26,7 +26,7 @@ public sealed class SearchNotReadyException(string progress) : Exception($"Searc
 /// scenes are ever ranked.
 /// </summary>
 public sealed class SceneSearch(
-    HeimdexDbContext db, NpgsqlDataSource dataSource, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
+    HeimdexDbContext db, NpgsqlDataSource dataSource, CommonWords commonWords, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
     IOptions<SearchOptions> options, IOptions<PeopleOptions> people)
 {
     public const int MaxLimit = 100;
@@ -48,7 +48,8 @@ public sealed class SceneSearch(
     private sealed record Candidate(int Ranking, Guid SceneId, double Value);
 
     /// <summary>
-    /// A query word is common when PostgreSQL's statistics of the documents put it in more scenes than this: the
+    /// A query word is common when PostgreSQL's statistics of the documents put it in more scenes than this (see
+    /// <see cref="Search.CommonWords"/>): the
     /// scenes with only some of the query's words are drawn by its uncommon words first, then by its common words
     /// one at a time, the rarest first (see the search statement).
     /// </summary>
@@ -67,6 +68,9 @@ public sealed class SceneSearch(
     {
         public static readonly QueryWords None = new("", null, [], 0, [], [], []);
     }
+
+    /// <summary>The query's words as Postgres parses them: <see cref="QueryWords"/> less what <see cref="Search.CommonWords"/> decides.</summary>
+    private sealed record WordsRow(string AnyWord, string[] Wanted, string[] Typed, string[] CorrectedFrom, string[] CorrectedTo);
 
     private sealed record Detail(Guid SceneId, Guid VideoId, string Title, int SceneIndex, double StartSeconds, double EndSeconds, string? ThumbnailKey, string Snippet,
         string[] MatchedWords, string[] CorrectedWords, double? SpokenStart, double? SpokenEnd, string? SpokenText, double? ShownStart);
@@ -187,7 +191,7 @@ public sealed class SceneSearch(
         Guid owner, string text, Guid? videoId, Guid? personId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
     {
         // Any of the query's words, not all: speech recognition drops words, and ts_rank_cd still ranks scenes with more of them higher.
-        var words = (await db.Database.SqlQuery<QueryWords>($"""
+        var row = (await db.Database.SqlQuery<WordsRow>($"""
             WITH every AS (SELECT websearch_to_tsquery('english', {text})::text AS query),
             typed AS (
                 SELECT DISTINCT word FROM regexp_split_to_table(lower({text}), {SceneDocuments.WordPattern}) AS word
@@ -198,24 +202,20 @@ public sealed class SceneSearch(
                 FROM typed CROSS JOIN LATERAL (
                     SELECT w."Word" FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" % typed.word
                     ORDER BY similarity(w."Word", typed.word) DESC, w."Word" LIMIT {CorrectionsPerWord}) near
-                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word)),
-            wanted AS (
-                SELECT DISTINCT m[2] AS lexeme
-                FROM every, regexp_matches(every.query, '(!?)''((?:[^'']|'''')+)''', 'g') AS m WHERE m[1] = ''),
-            common AS (
-                SELECT e.lexeme, e.frequency FROM pg_stats st,
-                     unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS e(lexeme, frequency)
-                WHERE st.schemaname = current_schema() AND st.tablename = 'Scenes' AND st.attname = 'Document'
-                  AND e.frequency * (SELECT reltuples FROM pg_class WHERE oid = '"Scenes"'::regclass) > {CommonWordScenes})
+                WHERE NOT EXISTS (SELECT 1 FROM "SearchWords" w WHERE w."OwnerId" = {owner} AND w."Word" = typed.word))
             SELECT replace((SELECT query FROM every), ' & ', ' | ') AS "AnyWord",
-                   (SELECT string_agg('''' || w.lexeme || '''', ' | ') FROM wanted w WHERE NOT EXISTS (SELECT 1 FROM common c WHERE c.lexeme = w.lexeme)) AS "UncommonWord",
-                   ARRAY(SELECT '''' || c.lexeme || '''' FROM common c WHERE EXISTS (SELECT 1 FROM wanted w WHERE w.lexeme = c.lexeme)
-                         ORDER BY c.frequency, c.lexeme) AS "CommonWords",
-                   (SELECT count(*) FROM wanted) AS "Lexemes",
+                   ARRAY(SELECT DISTINCT m[2] FROM every, regexp_matches(every.query, '(!?)''((?:[^'']|'''')+)''', 'g') AS m
+                         WHERE m[1] = '' ORDER BY 1) AS "Wanted",
                    ARRAY(SELECT word FROM typed ORDER BY word) AS "Typed",
                    ARRAY(SELECT typed FROM corrections ORDER BY typed, word) AS "CorrectedFrom",
                    ARRAY(SELECT word FROM corrections ORDER BY typed, word) AS "CorrectedTo"
             """).ToListAsync(cancellationToken)).Single();
+        var common = await commonWords.GetAsync(cancellationToken);
+        static string Quoted(string lexeme) => $"'{lexeme}'";
+        var uncommon = row.Wanted.Where(lexeme => !common.ContainsKey(lexeme)).Select(Quoted).ToList();
+        var words = new QueryWords(row.AnyWord, uncommon.Count == 0 ? null : string.Join(" | ", uncommon),
+            [.. row.Wanted.Where(common.ContainsKey).OrderBy(lexeme => common[lexeme]).ThenBy(lexeme => lexeme, StringComparer.Ordinal).Select(Quoted)],
+            row.Wanted.Length, row.Typed, row.CorrectedFrom, row.CorrectedTo);
 
         // One statement, one scope (the scenes under every filter, NOT MATERIALIZED, so each use names the owner's scenes
         // as its index does), two candidate lists: scenes with the query's words and scenes with the owner's words nearest

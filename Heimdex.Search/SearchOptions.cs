@@ -25,6 +25,13 @@ public sealed class SearchOptions
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// How long the common words read from PostgreSQL's statistics serve searches before they are read again (zero:
+    /// read for every search). Statistics change when the scenes are analysed, which autovacuum does as they grow.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan CommonWordsRefresh { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Where this API saves its HNSW builds (one folder per replica; none: they are not saved). A restarted API reads
     /// an owner's saved build instead of building it again, which takes minutes for a library of a million scenes.
     /// </summary>

@@ -1,5 +1,6 @@
 using Heimdex.Search.Indexes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Heimdex.Search;
@@ -7,7 +8,7 @@ namespace Heimdex.Search;
 public static class SearchRegistration
 {
     /// <summary>
-    /// Scene search in a process that answers it: its options, the vector indexes, their loader (a hosted service and
+    /// Scene search in a process that answers it: its options, the common words, the vector indexes, their loader (a hosted service and
     /// the "search-index" health check) and <see cref="SceneSearch"/>. Needs the database, Redis and the sentence and
     /// face models registered.
     /// </summary>
@@ -15,6 +16,8 @@ public static class SearchRegistration
     {
         var services = builder.Services;
         services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<CommonWords>();
         services.AddSingleton<SceneIndexes>();
         services.AddSingleton<SceneIndexLoader>();
         services.AddHostedService(provider => provider.GetRequiredService<SceneIndexLoader>());
