@@ -11,6 +11,7 @@ using Heimdex.Shared.Search;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpgsqlTypes;
 using SkiaSharp;
 
 namespace Heimdex.Search;
@@ -234,16 +235,18 @@ public sealed class SceneSearch(
         var candidates = await db.Database.SqlQuery<Candidate>($"""
             WITH RECURSIVE scope AS NOT MATERIALIZED (
                 SELECT s."Id", s."OwnerId", s."Document", s."OwnerWords" FROM "Scenes" s
-                WHERE ({videoId}::uuid IS NULL OR s."VideoId" = {videoId})
-                  AND ({personId}::uuid IS NULL OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {personId}))
-                  AND (({from}::timestamptz IS NULL AND {to}::timestamptz IS NULL) OR EXISTS (
+                WHERE ({Typed(videoId, NpgsqlDbType.Uuid)} IS NULL OR s."VideoId" = {Typed(videoId, NpgsqlDbType.Uuid)})
+                  AND ({Typed(personId, NpgsqlDbType.Uuid)} IS NULL
+                       OR EXISTS (SELECT 1 FROM "Faces" f WHERE f."SceneId" = s."Id" AND f."PersonId" = {Typed(personId, NpgsqlDbType.Uuid)}))
+                  AND (({Typed(from, NpgsqlDbType.TimestampTz)} IS NULL AND {Typed(to, NpgsqlDbType.TimestampTz)} IS NULL) OR EXISTS (
                       SELECT 1 FROM "Videos" v WHERE v."Id" = s."VideoId"
-                        AND ({from}::timestamptz IS NULL OR v."CreatedAt" >= {from}) AND ({to}::timestamptz IS NULL OR v."CreatedAt" < {to})))),
+                        AND ({Typed(from, NpgsqlDbType.TimestampTz)} IS NULL OR v."CreatedAt" >= {Typed(from, NpgsqlDbType.TimestampTz)})
+                        AND ({Typed(to, NpgsqlDbType.TimestampTz)} IS NULL OR v."CreatedAt" < {Typed(to, NpgsqlDbType.TimestampTz)})))),
             words AS (
                 SELECT typed.every, typed.any, typed.common,
                        scene_owner_query(typed.any, {owner}) AS owned_any, scene_owner_query(typed.uncommon, {owner}) AS owned_uncommon
                 FROM (SELECT websearch_to_tsquery('english', {text}) AS every, to_tsquery('english', {words.AnyWord}) AS any,
-                             {words.UncommonWord}::tsquery AS uncommon, {words.CommonWords}::text[] AS common) typed),
+                             {Typed(words.UncommonWord, NpgsqlDbType.Text)}::tsquery AS uncommon, {words.CommonWords}::text[] AS common) typed),
             every_word AS (
                 SELECT "Id" FROM scope, words WHERE {words.Lexemes > 1} AND "OwnerId" = {owner} AND "Document" @@ words.every
                 ORDER BY ts_rank_cd("Document", words.every) DESC LIMIT {CandidatesPerRanking}),
@@ -276,6 +279,13 @@ public sealed class SceneSearch(
             """).ToListAsync(cancellationToken);
         return (words, candidates);
     }
+
+    /// <summary>
+    /// A parameter that may be null, typed either way: Npgsql runs a statement it prepared unprepared (parsed and
+    /// planned again) whenever a parameter's type differs from the one it was prepared with, and a bare null has none.
+    /// A new one for each use, since a parameter belongs to one command.
+    /// </summary>
+    private static NpgsqlParameter Typed(object? value, NpgsqlDbType type) => new() { NpgsqlDbType = type, Value = value ?? DBNull.Value };
 
     /// <summary>
     /// The query's filters as the vector index applies them, inside its search: the videos they allow (one video,
