@@ -27,7 +27,7 @@ public sealed class SearchNotReadyException(string progress) : Exception($"Searc
 /// scenes are ever ranked.
 /// </summary>
 public sealed class SceneSearch(
-    HeimdexDbContext db, NpgsqlDataSource dataSource, CommonWords commonWords, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
+    HeimdexDbContext db, CommonWords commonWords, SceneIndexes indexes, SceneIndexLoader loader, LoadedModel<SentenceEncoder> encoder, LoadedModel<FaceAnalyzer> faces,
     IOptions<SearchOptions> options, IOptions<PeopleOptions> people)
 {
     public const int MaxLimit = 100;
@@ -133,55 +133,52 @@ public sealed class SceneSearch(
         var nearest = Task.Run(async () =>
         {
             var vector = await embedding;
-            var found = timing.Time("vectors", () => indexes.Text.Search(owner, vector, CandidatesPerRanking, filter));
-            return (Found: found, Existing: await ExistingAsync(owner, found, cancellationToken));
+            return timing.Time("vectors", () => indexes.Text.Search(owner, vector, CandidatesPerRanking, filter));
         }, cancellationToken);
         var (words, candidates) = await RankWordsAsync(owner, text, videoId, personId, from, to, cancellationToken);
         timing.Mark("rank", rankSince);
 
-        var (meaning, existing) = await nearest;
+        var meaning = await nearest;
         var hitsSince = Stopwatch.GetTimestamp();
         List<Ranked> RankedBy(int ranking) =>
             [.. candidates.Where(c => c.Ranking == ranking).OrderByDescending(c => c.Value).ThenBy(c => c.SceneId).Select(c => new Ranked(c.SceneId, c.Value))];
-        // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
         var similarity = meaning.GroupBy(hit => hit.SceneId).ToDictionary(scene => scene.Key, scene => (double)scene.Max(hit => hit.Similarity));
-        var semantic = meaning.Where(hit => existing.Contains(hit.SceneId) && hit.Similarity >= options.Value.MinSemanticSimilarity)
-            .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity)).ToList();
-        var fused = RankFusion.Fuse(RankedBy(0), RankedBy(1), semantic)
-            .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
-            {
-                Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
-            })).ToList();
+        List<(Guid SceneId, SearchScore Score)> Fused(Func<Guid, bool> exists) =>
+        [
+            .. RankFusion.Fuse(RankedBy(0), RankedBy(1),
+                    // Below the floor a scene's meaning is no reason to show it: it is found by its words or not at all.
+                    [.. meaning.Where(hit => exists(hit.SceneId) && hit.Similarity >= options.Value.MinSemanticSimilarity)
+                        .Take(CandidatesPerRanking).Select(hit => new Ranked(hit.SceneId, hit.Similarity))])
+                .Select(hit => (hit.SceneId, new SearchScore(hit.Total, hit.Parts[0], hit.Parts[1], hit.Parts[2])
+                {
+                    Similarity = similarity.TryGetValue(hit.SceneId, out var cosine) ? Math.Round(cosine, 4) : null,
+                })),
+        ];
+        // The words' candidates come from Postgres, but the vector index may still hold a scene whose video was just
+        // deleted or reprocessed: the page is read as if all exist (the hits statement reads only scenes that do), and
+        // only when one of its scenes is gone is it ranked again without the vector index's scenes that are gone. A
+        // gone scene past the page can still offer a next page that turns out shorter, until the index reloads.
+        var fused = Fused(_ => true);
         var page = fused.Skip(offset).Take(query.Limit).ToList();
         var hits = await HitsAsync(owner, words, page, cancellationToken);
+        if (hits.Count < page.Count)
+        {
+            var existing = await ExistingAsync(owner, meaning, cancellationToken);
+            fused = Fused(existing.Contains);
+            page = [.. fused.Skip(offset).Take(query.Limit)];
+            hits = await HitsAsync(owner, words, page, cancellationToken);
+        }
+
         timing.Mark("hits", hitsSince);
         var next = offset + query.Limit < fused.Count ? SearchCursor.Write(query, offset + query.Limit) : null;
         return new SearchResponse(text, hits, next);
     }
 
-    /// <summary>
-    /// Which of the vector index's scenes still exist. The vector search applied the filters itself, but the index may
-    /// still hold a scene whose video was just deleted or reprocessed: only scenes that still exist rank. Asked on a
-    /// connection of its own, while the context's ranks the query's words.
-    /// </summary>
+    /// <summary>Which of the vector index's scenes still exist (the vector search applied the filters itself).</summary>
     private async Task<HashSet<Guid>> ExistingAsync(Guid owner, IReadOnlyList<(Guid SceneId, float Similarity)> found, CancellationToken cancellationToken)
     {
-        var existing = new HashSet<Guid>();
-        if (found.Count == 0)
-        {
-            return existing;
-        }
-
-        await using var command = dataSource.CreateCommand("SELECT \"Id\" FROM \"Scenes\" WHERE \"OwnerId\" = $1 AND \"Id\" = ANY($2)");
-        command.Parameters.Add(new() { Value = owner });
-        command.Parameters.Add(new() { Value = found.Select(hit => hit.SceneId).Distinct().ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            existing.Add(reader.GetGuid(0));
-        }
-
-        return existing;
+        var ids = found.Select(hit => hit.SceneId).Distinct().ToArray();
+        return [.. await db.Scenes.Where(scene => scene.OwnerId == owner && ids.Contains(scene.Id)).Select(scene => scene.Id).ToListAsync(cancellationToken)];
     }
 
     /// <summary>
