@@ -16,7 +16,7 @@ public sealed class CommonWords(NpgsqlDataSource dataSource, IOptions<SearchOpti
 
     private sealed record Read(IReadOnlyDictionary<string, double> Scenes, long At);
 
-    /// <summary>Each common lexeme (as a tsquery writes it) with the number of scenes the statistics estimate hold it.</summary>
+    /// <summary>Each common lexeme with the number of scenes the statistics estimate hold it.</summary>
     public async Task<IReadOnlyDictionary<string, double>> GetAsync(CancellationToken cancellationToken)
     {
         if (Fresh() is { } fresh)

@@ -50,9 +50,8 @@ public sealed class SceneSearch(
 
     /// <summary>
     /// A query word is common when PostgreSQL's statistics of the documents put it in more scenes than this (see
-    /// <see cref="Search.CommonWords"/>): the
-    /// scenes with only some of the query's words are drawn by its uncommon words first, then by its common words
-    /// one at a time, the rarest first (see the search statement).
+    /// <see cref="Search.CommonWords"/>): the scenes with only some of the query's words are drawn by its uncommon
+    /// words first, then by its common words one at a time, the rarest first (see the search statement).
     /// </summary>
     public const int CommonWordScenes = 5000;
 
