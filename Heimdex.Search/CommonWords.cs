@@ -60,9 +60,10 @@ public sealed class CommonWords(NpgsqlDataSource dataSource, IOptions<SearchOpti
         var scenes = new Dictionary<string, double>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            if (reader.GetDouble(1) > SceneSearch.CommonWordScenes)
+            var estimate = reader.GetDouble(1);
+            if (estimate > SceneSearch.CommonWordScenes)
             {
-                scenes[reader.GetString(0)] = reader.GetDouble(1);
+                scenes[reader.GetString(0)] = estimate;
             }
         }
 

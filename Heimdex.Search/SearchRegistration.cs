@@ -8,9 +8,9 @@ namespace Heimdex.Search;
 public static class SearchRegistration
 {
     /// <summary>
-    /// Scene search in a process that answers it: its options, the common words, the vector indexes, their loader (a hosted service and
-    /// the "search-index" health check) and <see cref="SceneSearch"/>. Needs the database, Redis and the sentence and
-    /// face models registered.
+    /// Scene search in a process that answers it: its options, the common words, the vector indexes, their loader (a
+    /// hosted service and the "search-index" health check) and <see cref="SceneSearch"/>. Needs the database, Redis
+    /// and the sentence and face models registered.
     /// </summary>
     public static IHostApplicationBuilder AddSceneSearch(this IHostApplicationBuilder builder)
     {
