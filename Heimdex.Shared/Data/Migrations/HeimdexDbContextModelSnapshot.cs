@@ -148,16 +148,17 @@ namespace Heimdex.Shared.Data.Migrations
 
             modelBuilder.Entity("Heimdex.Shared.Search.SearchWord", b =>
                 {
-                    b.Property<Guid>("OwnerId")
-                        .HasColumnType("uuid");
-
                     b.Property<string>("Word")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
-                    b.HasKey("OwnerId", "Word");
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
 
-                    b.HasIndex("OwnerId", "Word");
+                    b.HasKey("Word", "OwnerId");
+
+                    b.HasIndex("OwnerId", "Word")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("OwnerId", "Word"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("OwnerId", "Word"), new[] { "uuid_ops", "gin_trgm_ops" });
