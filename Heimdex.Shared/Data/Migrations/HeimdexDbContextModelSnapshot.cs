@@ -417,7 +417,8 @@ namespace Heimdex.Shared.Data.Migrations
 
                     b.HasIndex("OwnerId");
 
-                    b.HasIndex("OwnerId", "Document");
+                    b.HasIndex("OwnerId", "Document")
+                        .HasAnnotation("Npgsql:StorageParameter:gin_pending_list_limit", 256);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("OwnerId", "Document"), "gin");
 
