@@ -22,12 +22,14 @@ public enum GraphVectors
 
 /// <summary>
 /// An approximate nearest-neighbour index over unit vectors: USearch's HNSW graph over the vectors quantised to
-/// <see cref="GraphVectors"/>. It is built once and never changed: USearch reallocates its storage as it grows, which
-/// is unsafe while searches run. At most one search per core runs in it at a time, as many as USearch has thread
-/// contexts. The similarities it finds are of the quantised vectors, so callers re-rank its candidates exactly. Its
-/// native memory is freed when the last lease is released: the owner's (<see cref="Dispose"/>) and any search's still
-/// running. A search may take a filter that the graph walk itself applies (USearch's <c>usearch_filtered_search</c>,
-/// which the .NET binding does not wrap), so the nearest rows that pass it are found, not the nearest rows filtered after.
+/// <see cref="GraphVectors"/>. Rows are added while searches run (USearch's graph locks the nodes it links), into room
+/// reserved ahead: USearch reallocates its storage as it grows, so <see cref="Reserve"/> first waits until no search
+/// or addition runs and holds them off meanwhile. At most one search or addition per core runs in it at a time, as
+/// many as USearch has thread contexts. The similarities it finds are of the quantised vectors, so callers re-rank its
+/// candidates exactly. Its native memory is freed when the last lease is released: the owner's (<see cref="Dispose"/>)
+/// and any search's still running. A search may take a filter that the graph walk itself applies (USearch's
+/// <c>usearch_filtered_search</c>, which the .NET binding does not wrap), so the nearest rows that pass it are found,
+/// not the nearest rows filtered after.
 /// </summary>
 public sealed partial class HnswIndex : IDisposable
 {
@@ -43,7 +45,14 @@ public sealed partial class HnswIndex : IDisposable
 
     /// <summary>The native index, for the calls of USearch's C API the binding does not wrap; read once, not per search.</summary>
     private readonly nint _native;
-    private readonly SemaphoreSlim _contexts = new(Environment.ProcessorCount);
+    private static readonly int Contexts = Environment.ProcessorCount;
+    private readonly SemaphoreSlim _contexts = new(Contexts);
+
+    /// <summary>
+    /// Held while rows are added or room made, and by what reads every node (writing out, measuring): USearch counts
+    /// a row before its node is in place, and reading that node then crashes the process.
+    /// </summary>
+    private readonly Lock _writing = new();
     private int _leases = 1;
 
     private HnswIndex(USearchIndex index, float[]? quartiles) => (_index, _native, Quartiles) = (index, (nint)NativeHandle.GetValue(index)!, quartiles);
@@ -61,7 +70,16 @@ public sealed partial class HnswIndex : IDisposable
     /// measure of what a graph takes: it adds the arenas it reserves ahead in steps of up to 16 MB, whose pages are
     /// never touched (resident) until rows fill them.
     /// </summary>
-    public long Bytes => (long)UsearchSerializedLength(_native, out _);
+    public long Bytes
+    {
+        get
+        {
+            lock (_writing)
+            {
+                return (long)UsearchSerializedLength(_native, out _);
+            }
+        }
+    }
 
     /// <summary>Vectors added per call while building: the floats of a large library are never all in memory at once.</summary>
     private const int BuildBatch = 4096;
@@ -157,11 +175,75 @@ public sealed partial class HnswIndex : IDisposable
         return coded;
     }
 
+    /// <summary>
+    /// Adds <paramref name="vectors"/> as rows <paramref name="firstRow"/> on, while searches run. There must be room
+    /// for them (<see cref="Reserve"/>): USearch refuses a row beyond it rather than grow under the searches.
+    /// </summary>
+    public unsafe void Add(long firstRow, IReadOnlyList<float[]> vectors)
+    {
+        _contexts.Wait();
+        try
+        {
+            for (var i = 0; i < vectors.Count; i++)
+            {
+                var vector = Quartiles is null ? vectors[i] : Coded(vectors[i], Quartiles);
+                nint error;
+                // Row by row: what waits on the lock (the index's status) waits for one row, not a video's.
+                using (_writing.EnterScope())
+                {
+                    fixed (float* values = vector)
+                    {
+                        UsearchAdd(_native, (ulong)(firstRow + i), values, (uint)ScalarKind.Float32, out error);
+                    }
+                }
+
+                ThrowIf(error, "adding a row");
+            }
+        }
+        finally
+        {
+            _contexts.Release();
+        }
+    }
+
+    /// <summary>
+    /// Makes room for <paramref name="capacity"/> rows. It takes every thread context first, so it waits for the
+    /// searches and additions running and holds new ones off until the storage is reallocated.
+    /// </summary>
+    public void Reserve(long capacity)
+    {
+        using var writing = _writing.EnterScope();
+        var taken = 0;
+        try
+        {
+            for (; taken < Contexts; taken++)
+            {
+                _contexts.Wait();
+            }
+
+            UsearchReserve(_native, (nuint)capacity, out var error);
+            ThrowIf(error, "reserving room");
+        }
+        finally
+        {
+            if (taken > 0)
+            {
+                _contexts.Release(taken);
+            }
+        }
+    }
+
     /// <summary>An index saved with <see cref="Save"/> (and its <see cref="Quartiles"/>), read whole into memory.</summary>
     public static HnswIndex Load(string path, float[]? quartiles) => new(new USearchIndex(path, view: false), quartiles);
 
-    /// <summary>Writes the index to <paramref name="path"/>; it is never changed, so no search has to wait.</summary>
-    public void Save(string path) => _index.Save(path);
+    /// <summary>Writes the index to <paramref name="path"/>; searches go on meanwhile, additions wait.</summary>
+    public void Save(string path)
+    {
+        lock (_writing)
+        {
+            _index.Save(path);
+        }
+    }
 
     /// <summary>
     /// Rows of about the <paramref name="count"/> nearest vectors that <paramref name="allow"/> accepts (all, without
@@ -238,6 +320,9 @@ public sealed partial class HnswIndex : IDisposable
 
     [LibraryImport("libusearch_c", EntryPoint = "usearch_reserve")]
     private static partial void UsearchReserve(nint index, nuint capacity, out nint error);
+
+    [LibraryImport("libusearch_c", EntryPoint = "usearch_add")]
+    private static unsafe partial void UsearchAdd(nint index, ulong key, float* vector, uint vectorKind, out nint error);
 
     [LibraryImport("libusearch_c", EntryPoint = "usearch_serialized_length")]
     private static partial nuint UsearchSerializedLength(nint index, out nint error);

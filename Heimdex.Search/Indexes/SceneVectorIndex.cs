@@ -8,14 +8,16 @@ using Cloud.Unum.USearch;
 namespace Heimdex.Search.Indexes;
 
 /// <summary>
-/// What an index holds now: vectors, owners, owners answered through an HNSW build, builds running, builds done and
-/// builds read from snapshots since start, why the last build could not be built or saved, if one could not, the
-/// bytes of the HNSW builds' graphs and quantised vectors (as USearch writes them out), the managed memory of the
-/// 8-bit vectors, ids and rows held besides, and the bytes of the float vectors on disk.
+/// What an index holds now: vectors, owners, owners answered through an HNSW build, builds running (or extended),
+/// builds done and builds read from snapshots since start, why the last build could not be built or saved, if one
+/// could not, the bytes of the HNSW builds' graphs and quantised vectors (as USearch writes them out), the managed
+/// memory of the 8-bit vectors, ids and rows held besides, the bytes of the float vectors on disk, how many times
+/// builds were extended by new videos, and the vectors of owners answered through a build that it does not hold yet,
+/// which their every search scans.
 /// </summary>
 public sealed record VectorIndexStatus(
     int Vectors, int Owners, int ApproximateOwners, int BuildsRunning, int BuildsCompleted, int SnapshotsLoaded = 0, string? Problem = null,
-    long GraphBytes = 0, long HeldBytes = 0, long FileBytes = 0);
+    long GraphBytes = 0, long HeldBytes = 0, long FileBytes = 0, int BuildsExtended = 0, int VectorsBesideBuilds = 0);
 
 /// <summary>
 /// Which of an owner's scenes a search may return: those of <see cref="Videos"/> (all videos without it) that are
@@ -33,13 +35,15 @@ public sealed record SceneFilter(IReadOnlySet<Guid>? Videos = null, IReadOnlySet
 /// vectors get an <see cref="HnswIndex"/> of <paramref name="graphVectors"/>, built in the background from the file,
 /// whose candidates are re-ranked the same way, and the 8-bit copies of the videos it holds are let go. Changes apply
 /// at once: a video replaced or removed since the build is never answered from it, and vectors newer than the build
-/// are scanned until the next build. Postgres stays the source of truth: the index is loaded from it and reloaded per
-/// video; a reload writes the video's floats anew, and once the old ones outweigh those held, the held ones are moved
-/// to a new file in the background (<paramref name="compactAbove"/>). With a <paramref name="snapshotDirectory"/>
-/// each build is saved there, and after a restart an owner's saved build is read instead of built again: what
-/// changed since is scanned. A <see cref="SceneFilter"/> applies inside the
-/// search: the vectors it allows are scanned (those a build holds by their floats from the file) while
-/// <see cref="ScansFiltered"/> says a scan costs less, otherwise the HNSW walk itself skips the rows it rejects.
+/// are scanned until the build is extended by them in the background, a video at a time; the owner's graph is built
+/// anew only once a fifth of its rows are of videos replaced or removed since. Postgres stays the source of truth: the
+/// index is loaded from it and reloaded per video; a reload writes the video's floats anew, and once the old ones
+/// outweigh those held, the held ones are moved to a new file in the background (<paramref name="compactAbove"/>).
+/// With a <paramref name="snapshotDirectory"/> each build is saved there, and after a restart an owner's saved build
+/// is read instead of built again: what changed since is scanned until the build is extended by it. A
+/// <see cref="SceneFilter"/> applies inside the search: the vectors it allows are scanned (those a build holds by
+/// their floats from the file) while <see cref="ScansFiltered"/> says a scan costs less, otherwise the HNSW walk
+/// itself skips the rows it rejects.
 /// </summary>
 public sealed class SceneVectorIndex(
     int approximateAbove = 50_000, string? snapshotDirectory = null, int filteredScanFactor = SceneVectorIndex.FilteredScanFactor,
@@ -112,9 +116,59 @@ public sealed class SceneVectorIndex(
 
     /// <summary>
     /// An HNSW build over an owner's vectors; row <c>i</c> is a position in the video it came from (none for a row of
-    /// a snapshot whose video changed since).
+    /// a snapshot whose video changed since, or of an extension that failed). <see cref="Covered"/> is the videos it
+    /// answers for, read and changed under the index's lock.
     /// </summary>
-    private sealed record Approximate(HnswIndex Index, Row[] Rows, HashSet<Video> Covered);
+    private sealed class Approximate(HnswIndex index, Row[] rows, HashSet<Video> covered)
+    {
+        /// <summary>As long as the graph's room: replaced by a longer copy, never changed but past the graph's rows.</summary>
+        private Row[] _rows = rows;
+
+        public HnswIndex Index { get; } = index;
+
+        public HashSet<Video> Covered { get; } = covered;
+
+        /// <summary>Read afresh for each row a search finds: a row the graph returns is in the latest rows, not always in older ones.</summary>
+        public Row[] Rows => Volatile.Read(ref _rows);
+
+        /// <summary>The rows its last snapshot holds (none, unless saved or read from one).</summary>
+        public int SavedRows { get; set; }
+
+        /// <summary>
+        /// Adds the video's vectors to the graph after its rows, with room made for a quarter more rows when it runs
+        /// out. One extension at a time (the owner's background work) while searches run: a row is written before the
+        /// graph can return it.
+        /// </summary>
+        public void Extend(Video video, IReadOnlyList<float[]> vectors)
+        {
+            var first = (int)Index.Count;
+            var needed = first + vectors.Count;
+            if (needed > _rows.Length)
+            {
+                var room = Math.Max(needed, _rows.Length + _rows.Length / 4);
+                Index.Reserve(room);
+                var grown = new Row[room];
+                _rows.CopyTo(grown, 0);
+                Volatile.Write(ref _rows, grown);
+            }
+
+            for (var i = 0; i < vectors.Count; i++)
+            {
+                _rows[first + i] = new Row(video, i);
+            }
+
+            try
+            {
+                Index.Add(first, vectors);
+            }
+            catch
+            {
+                // The rows the graph took answer for nothing: the video stays scanned, and is added again in full later.
+                Array.Fill(_rows, default, first, vectors.Count);
+                throw;
+            }
+        }
+    }
 
     private readonly record struct Row(Video? Source, int Position);
 
@@ -135,6 +189,7 @@ public sealed class SceneVectorIndex(
     private long _heldBytes;
     private long _garbageBytes;
     private int _buildsCompleted;
+    private int _buildsExtended;
     private int _snapshotsLoaded;
     private string? _problem;
 
@@ -142,13 +197,27 @@ public sealed class SceneVectorIndex(
     {
         get
         {
+            VectorIndexStatus status;
+            List<HnswIndex> graphs;
             lock (_lock)
             {
                 var held = _videos.Values.Sum(v => v.Scenes.Length * (long)Unsafe.SizeOf<Guid>() + (v.Quantized?.Length ?? 0))
                            + _approximate.Values.Sum(a => a.Rows.Length * (long)Unsafe.SizeOf<Row>());
-                return new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
-                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, _approximate.Values.Sum(a => a.Index.Bytes),
-                    held, _file.Bytes);
+                var besideBuilds = _approximate.Keys.Sum(owner => _uncovered[owner].Sum(v => v.Scenes.Length));
+                status = new VectorIndexStatus(_videos.Values.Sum(v => v.Scenes.Length), _videosByOwner.Count(o => o.Value.Count > 0),
+                    _approximate.Count, _building.Count, _buildsCompleted, _snapshotsLoaded, _problem, 0, held, _file.Bytes, _buildsExtended, besideBuilds);
+                graphs = [.. _approximate.Values.Select(a => a.Index)];
+                graphs.ForEach(graph => graph.Acquire());
+            }
+
+            // Measured outside the lock: a graph's size waits for the row being added to it, and searches need the lock.
+            try
+            {
+                return status with { GraphBytes = graphs.Sum(graph => graph.Bytes) };
+            }
+            finally
+            {
+                graphs.ForEach(graph => graph.Release());
             }
         }
     }
@@ -236,7 +305,7 @@ public sealed class SceneVectorIndex(
 
             foreach (var ownerId in entries.Select(e => e.OwnerId).Distinct())
             {
-                RebuildIfStaleLocked(ownerId);
+                KeepBuildCurrentLocked(ownerId);
             }
 
             CompactIfWastefulLocked();
@@ -296,7 +365,7 @@ public sealed class SceneVectorIndex(
             var allowedVideos = AllowedVideosLocked(ownerId, filter?.Videos);
             // The vectors a filtered search would take the cosine of, were it to scan exactly.
             var allowed = Math.Min(filter?.Videos is null ? int.MaxValue : allowedVideos.Sum(v => v.Scenes.Length), filter?.Scenes?.Count ?? int.MaxValue);
-            approximate = _approximate.GetValueOrDefault(ownerId) is { } build && !ScansFiltered(allowed, build.Rows.Length, filteredScanFactor) ? build : null;
+            approximate = _approximate.GetValueOrDefault(ownerId) is { } build && !ScansFiltered(allowed, (int)build.Index.Count, filteredScanFactor) ? build : null;
             approximate?.Index.Acquire();
             var uncovered = approximate is null ? allowedVideos
                 : filter?.Videos is null ? _uncovered.GetValueOrDefault(ownerId) ?? []
@@ -362,17 +431,15 @@ public sealed class SceneVectorIndex(
             if (approximate is not null)
             {
                 // A row without a source (its video changed since the snapshot) or not of the video held now never
-                // takes a candidate's place, nor does a row the filter rejects.
-                bool Answers(int row)
-                {
-                    var (source, position) = approximate.Rows[row];
-                    return source is { Retired: false }
-                           && (filter is null || filter.Allows(source.Scenes[position], source.Id));
-                }
+                // takes a candidate's place, nor does a row of a video scanned (one the graph is being extended by),
+                // nor a row the filter rejects.
+                var scannedVideos = scanned.Select(s => s.Video).ToHashSet();
+                bool Answers(Row row) => row.Source is { Retired: false } source && !scannedVideos.Contains(source)
+                                         && (filter is null || filter.Allows(source.Scenes[row.Position], source.Id));
 
                 var drawn = HnswIndex.CandidatesFor(graphVectors, count);
-                var found = filter is null ? approximate.Index.Search(query, drawn) : approximate.Index.Search(query, drawn, Answers);
-                candidates.AddRange(found.Where(row => filter is not null || Answers(row)).Select(row => new Candidate(approximate.Rows[row].Source!, approximate.Rows[row].Position)));
+                var found = filter is null ? approximate.Index.Search(query, drawn) : approximate.Index.Search(query, drawn, row => Answers(approximate.Rows[row]));
+                candidates.AddRange(found.Select(row => approximate.Rows[row]).Where(Answers).Select(row => new Candidate(row.Source!, row.Position)));
             }
 
             var vector = floats.AsSpan(0, query.Length);
@@ -499,8 +566,12 @@ public sealed class SceneVectorIndex(
         });
     }
 
-    /// <summary>Starts a background build when the owner is large and a fifth or more of their vectors are not in the last build.</summary>
-    private void RebuildIfStaleLocked(Guid ownerId)
+    /// <summary>
+    /// Starts background work when the owner is large: a first build; an extension of the build by the videos it does
+    /// not hold; or, once a fifth or more of its rows answer for nothing (their videos replaced or removed since), a
+    /// build anew.
+    /// </summary>
+    private void KeepBuildCurrentLocked(Guid ownerId)
     {
         if (!_videosByOwner.TryGetValue(ownerId, out var owned) || _building.ContainsKey(ownerId))
         {
@@ -509,10 +580,21 @@ public sealed class SceneVectorIndex(
 
         var videos = owned.Select(v => _videos[v]).ToList();
         var total = videos.Sum(v => v.Scenes.Length);
-        var uncovered = _uncovered[ownerId].Sum(v => v.Scenes.Length);
-        if (total < approximateAbove || uncovered * 5 < total)
+        var uncovered = _uncovered[ownerId];
+        if (total < approximateAbove || uncovered.Count == 0)
         {
             return;
+        }
+
+        if (_approximate.GetValueOrDefault(ownerId) is { } current)
+        {
+            var rows = current.Index.Count;
+            var answering = total - uncovered.Sum(v => v.Scenes.Length);
+            if ((rows - answering) * 5 < rows)
+            {
+                ExtendLocked(ownerId, current, [.. uncovered]);
+                return;
+            }
         }
 
         // After a restart an owner's first build is read from its snapshot, if it has a usable one.
@@ -560,7 +642,65 @@ public sealed class SceneVectorIndex(
                     _buildsCompleted++;
                 }
 
-                RebuildIfStaleLocked(ownerId);
+                KeepBuildCurrentLocked(ownerId);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Adds the videos to the owner's build in the background, a video at a time, each answered from the graph (and
+    /// no longer scanned) once it is in; a video replaced or removed meanwhile is left to its rows' check.
+    /// </summary>
+    private void ExtendLocked(Guid ownerId, Approximate build, List<Video> adding)
+    {
+        // Held so that the graph outlives a disposal of the index while rows are still being added to it.
+        build.Index.Acquire();
+        _building[ownerId] = Task.Run(() =>
+        {
+            string? problem = null;
+            var extended = false;
+            try
+            {
+                foreach (var video in adding)
+                {
+                    build.Extend(video, [.. ReadVectors(video)]);
+                    lock (_lock)
+                    {
+                        if (!video.Retired)
+                        {
+                            build.Covered.Add(video);
+                            _uncovered[ownerId].Remove(video);
+                            video.Quantized = null;
+                        }
+                    }
+                }
+
+                extended = true;
+                // Saved again once it has grown by a fifth since its snapshot, so that a restart has little to add.
+                if (build.Index.Count - build.SavedRows >= build.SavedRows / 5)
+                {
+                    problem = Save(ownerId, build);
+                }
+            }
+            catch (Exception error)
+            {
+                // The videos not added yet stay scanned (slower, never wrong); the next change tries again.
+                problem = $"extending the HNSW index of owner {ownerId} failed: {error.Message}";
+            }
+            finally
+            {
+                build.Index.Release();
+            }
+
+            lock (_lock)
+            {
+                _building.Remove(ownerId);
+                _problem = problem ?? _problem;
+                if (extended)
+                {
+                    _buildsExtended++;
+                    KeepBuildCurrentLocked(ownerId);
+                }
             }
         });
     }
@@ -572,19 +712,34 @@ public sealed class SceneVectorIndex(
         var rows = videos.SelectMany(v => Enumerable.Range(0, v.Scenes.Length).Select(i => new Row(v, i))).ToArray();
         var index = HnswIndex.Build(videos[0].Dimensions, rows.Length, () => videos.SelectMany(ReadVectors), graphVectors);
         var built = new Approximate(index, rows, [.. videos]);
-        if (snapshotDirectory is not null)
+        problem = Save(ownerId, built);
+        return built;
+    }
+
+    /// <summary>
+    /// Saves the build as the owner's snapshot, if snapshots are kept; a row that answers for nothing is saved as
+    /// answering for nothing. Only from the owner's background work: the graph is not added to meanwhile.
+    /// </summary>
+    private string? Save(Guid ownerId, Approximate build)
+    {
+        if (snapshotDirectory is null)
         {
-            try
-            {
-                IndexSnapshot.Save(snapshotDirectory, ownerId, built.Index, [.. rows.Select(r => new SnapshotRow(r.Source!.Scenes[r.Position], r.Source.Id, r.Source.ContentHash))]);
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException or USearchException)
-            {
-                problem = $"saving the HNSW index of owner {ownerId} to {snapshotDirectory} failed: {error.Message}";
-            }
+            return null;
         }
 
-        return built;
+        try
+        {
+            var count = (int)build.Index.Count;
+            IndexSnapshot.Save(snapshotDirectory, ownerId, build.Index, [.. build.Rows.Take(count).Select(row => row.Source is { Retired: false } source
+                ? new SnapshotRow(source.Scenes[row.Position], source.Id, source.ContentHash)
+                : default)]);
+            build.SavedRows = count;
+            return null;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or USearchException)
+        {
+            return $"saving the HNSW index of owner {ownerId} to {snapshotDirectory} failed: {error.Message}";
+        }
     }
 
     /// <summary>A video's vectors, read from the file in one call: they lie one after another.</summary>
@@ -622,7 +777,10 @@ public sealed class SceneVectorIndex(
             var matched = rows.Where(r => r.Source is not null).CountBy(r => r.Source!.Id).ToDictionary();
             var covered = videos.Where(v => matched.GetValueOrDefault(v.Id) == v.Scenes.Length).ToHashSet();
             // A video that is scanned is never answered from the graph as well.
-            return new Approximate(index, [.. rows.Select(r => r.Source is { } source && !covered.Contains(source) ? new Row(null, 0) : r)], covered);
+            return new Approximate(index, [.. rows.Select(r => r.Source is { } source && !covered.Contains(source) ? new Row(null, 0) : r)], covered)
+            {
+                SavedRows = rows.Length,
+            };
         }
         catch
         {

@@ -99,10 +99,12 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
                 }
 
                 var writing = clock.Elapsed;
-                await WaitForIndexAsync(admin, vectorsBefore + added);
+                var indexed = (await WaitForIndexAsync(admin, vectorsBefore + added)).Text;
                 var (resident, anonymous) = (graph.ApiResidentMiB(), graph.ApiAnonymousMiB());
                 Console.WriteLine($"{size,9} scenes: written (with their embeddings) in {writing.TotalSeconds:0} s; searchable through the API's " +
-                                  $"indexes {(clock.Elapsed - writing).TotalSeconds:0} s later; API resident memory {resident:0} MiB, its own (anonymous) " +
+                                  $"indexes {(clock.Elapsed - writing).TotalSeconds:0} s later (HNSW graphs {indexed.BuildsCompleted} built, " +
+                                  $"{indexed.BuildsExtended} times extended, {indexed.VectorsBesideBuilds} vectors scanned beside them); " +
+                                  $"API resident memory {resident:0} MiB, its own (anonymous) " +
                                   $"{anonymous:0} MiB (+{(anonymous - anonymousBefore) * 1024 * 1024 / added:0} bytes per added scene); the rest are " +
                                   "pages of mapped files: libraries, float vectors read (page cache)");
                 // Autovacuum analyses a table this grown within a minute or so; the statistics that tell search which
