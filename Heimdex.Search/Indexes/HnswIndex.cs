@@ -108,24 +108,24 @@ public sealed partial class HnswIndex : IDisposable
         var index = kind == GraphVectors.QuartileBits
             ? new USearchIndex(MetricKind.Hamming, ScalarKind.Bits1, (ulong)(dimensions * BitsPerComponent), Connectivity, ExpansionAdd, ExpansionSearch, multi: false)
             : new USearchIndex(MetricKind.Cos, ScalarKind.Int8, (ulong)dimensions, Connectivity, ExpansionAdd, ExpansionSearch, multi: false);
+        var graph = new HnswIndex(index, quartiles);
         try
         {
             // Room for exactly these rows: growing as they arrive would leave up to half the graph's memory unused.
-            UsearchReserve((nint)NativeHandle.GetValue(index)!, (nuint)count, out var error);
-            ThrowIf(error, "reserving room");
-            var row = 0UL;
+            graph.Reserve(count);
+            var row = 0L;
             foreach (var batch in vectors().Chunk(BuildBatch))
             {
-                index.Add([.. Enumerable.Range(0, batch.Length).Select(i => row + (ulong)i)], quartiles is null ? batch : [.. batch.Select(v => Coded(v, quartiles))]);
-                row += (ulong)batch.Length;
+                graph.Add(row, batch);
+                row += batch.Length;
             }
 
             ArgumentOutOfRangeException.ThrowIfZero(row, nameof(vectors));
-            return new HnswIndex(index, quartiles);
+            return graph;
         }
         catch
         {
-            index.Dispose();
+            graph.Dispose();
             throw;
         }
     }
