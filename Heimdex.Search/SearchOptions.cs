@@ -32,8 +32,9 @@ public sealed class SearchOptions
     public TimeSpan CommonWordsRefresh { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Where this API saves its HNSW builds (one folder per replica; none: they are not saved). A restarted API reads
-    /// an owner's saved build instead of building it again, which takes minutes for a library of a million scenes.
+    /// Where this API saves its vectors and HNSW builds (one folder per replica; none: they are not saved). A restarted
+    /// API reads the vectors of videos unchanged since the save from here rather than from Postgres, and an owner's
+    /// saved build instead of building it again, which takes minutes for a library of a million scenes.
     /// </summary>
     public string? SnapshotDirectory { get; set; }
 

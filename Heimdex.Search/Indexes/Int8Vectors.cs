@@ -12,7 +12,19 @@ public static class Int8Vectors
 
     public static void Quantize(ReadOnlySpan<float> vector, Span<sbyte> into)
     {
-        for (var i = 0; i < vector.Length; i++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(into.Length, vector.Length, nameof(into));
+        var i = 0;
+        // 32 components at a time, rounded half to even as MathF.Round rounds the rest, so either way codes a vector
+        // alike: loading a million vectors took 4 s of rounding one component at a time.
+        static Vector256<int> Whole(ReadOnlySpan<float> eight) =>
+            Vector256.ConvertToInt32(Vector256.Clamp(Vector256.Round(Vector256.Create(eight) * Scale), Vector256.Create(-Scale), Vector256.Create(Scale)));
+        for (; i + Vector256<sbyte>.Count <= vector.Length; i += Vector256<sbyte>.Count)
+        {
+            var shorts = (Vector256.Narrow(Whole(vector[i..]), Whole(vector[(i + 8)..])), Vector256.Narrow(Whole(vector[(i + 16)..]), Whole(vector[(i + 24)..])));
+            Vector256.Narrow(shorts.Item1, shorts.Item2).CopyTo(into[i..]);
+        }
+
+        for (; i < vector.Length; i++)
         {
             into[i] = (sbyte)Math.Clamp(MathF.Round(vector[i] * Scale), -Scale, Scale);
         }

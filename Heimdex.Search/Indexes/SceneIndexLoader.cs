@@ -14,16 +14,23 @@ using StackExchange.Redis;
 
 namespace Heimdex.Search.Indexes;
 
-/// <summary>What the API's vector indexes hold and whether they are complete, for operators and benchmarks.</summary>
+/// <summary>
+/// What the API's vector indexes hold and whether they are complete, for operators and benchmarks: of the vectors
+/// loaded at start, how many came from the API's own snapshot rather than from Postgres, and how many times it has
+/// saved that snapshot since.
+/// </summary>
 public sealed record SearchIndexStatus(bool Loaded, long VectorsLoaded, long VectorsToLoad, int PendingReloads,
-    VectorIndexStatus Text, VectorIndexStatus Visual, VectorIndexStatus Faces);
+    VectorIndexStatus Text, VectorIndexStatus Visual, VectorIndexStatus Faces, long VectorsFromSnapshot = 0, int SnapshotsSaved = 0);
 
 /// <summary>
 /// Fills the vector indexes from Postgres at start, a read per space and batch of videos, then reloads each video the
 /// worker (or a delete) announces, and every <see cref="SearchOptions.ReconcileInterval"/> each video whose row changed
 /// since it was loaded, in case its announcement was lost. Until the first load is complete the API reports itself
 /// degraded and search answers 503: a search before then would silently miss scenes, while uploads and everything
-/// else work.
+/// else work. With a <see cref="SearchOptions.SnapshotDirectory"/>, what the indexes hold is saved there (see
+/// <see cref="VectorsSnapshot"/>) once loaded, once a fifth of the videos have changed since the last save, at each
+/// reconcile when any has, and when the API stops; a restarted API reads from it every video still at the version it was
+/// saved at, and from Postgres only the others.
 /// </summary>
 public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
 {
@@ -35,6 +42,9 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     /// <summary>Videos read per query at start: their floats are in memory only until the index has written them to its file.</summary>
     private const int LoadBatchVideos = 100;
 
+    /// <summary>The vectors each index loads, in order: a snapshot of other spaces is not read.</summary>
+    private static readonly string SpacesKey = $"{string.Join(",", SentenceEncoder.Spaces)}|frames|faces";
+
     private readonly IServiceScopeFactory _scopes;
     private readonly IConnectionMultiplexer _redis;
     private readonly ILogger<SceneIndexLoader> _logger;
@@ -42,6 +52,14 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     private readonly SceneReloadQueue _reloads;
     private readonly Space[] _spaces;
     private readonly TimeSpan _reconcileInterval;
+    private readonly string? _snapshotDirectory;
+    private readonly Lock _saveLock = new();
+    private Task _saving = Task.CompletedTask;
+
+    /// <summary>Videos reloaded (or read from Postgres at start) since the snapshot was last saved.</summary>
+    private int _changesSinceSave;
+    private int _snapshotsSaved;
+    private long _vectorsFromSnapshot;
 
     /// <summary>Each video's <see cref="Video.UpdatedAt"/> as it was when its vectors were last read.</summary>
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _loadedVersions = new();
@@ -53,6 +71,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         IServiceScopeFactory scopes, SceneIndexes indexes, IConnectionMultiplexer redis, IOptions<SearchOptions> options, ILogger<SceneIndexLoader> logger)
     {
         _reconcileInterval = options.Value.ReconcileInterval;
+        _snapshotDirectory = options.Value.SnapshotDirectory;
         _scopes = scopes;
         _indexes = indexes;
         _redis = redis;
@@ -81,7 +100,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     public bool Loaded => _loaded;
 
     public SearchIndexStatus Status => new(_loaded, Interlocked.Read(ref _vectorsLoaded), Interlocked.Read(ref _vectorsToLoad), _reloads.Pending,
-        _indexes.Text.Status, _indexes.Visual.Status, _indexes.Faces.Status);
+        _indexes.Text.Status, _indexes.Visual.Status, _indexes.Faces.Status, Interlocked.Read(ref _vectorsFromSnapshot), Volatile.Read(ref _snapshotsSaved));
 
     public string Progress => $"loading the search indexes: {Interlocked.Read(ref _vectorsLoaded)} of {Interlocked.Read(ref _vectorsToLoad)} vectors";
 
@@ -104,7 +123,66 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         _loaded = true;
         _logger.LogInformation("Search indexes loaded from {Vectors} vectors in {Elapsed}: {Status}",
             _vectorsLoaded, TimeProvider.System.GetElapsedTime(started), Status);
+        SaveSnapshotIfDue(everyChange: true);
         await Task.WhenAll(_reloads.RunAsync(stoppingToken), ReconcileAsync(stoppingToken));
+    }
+
+    /// <summary>Saves what the indexes hold once more if anything changed since the last save: a restart after a deployment reads nothing from Postgres.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        Task saving;
+        lock (_saveLock)
+        {
+            saving = _saving;
+        }
+
+        await saving;
+        if (_snapshotDirectory is not null && _loaded && Volatile.Read(ref _changesSinceSave) > 0)
+        {
+            SaveSnapshot();
+        }
+    }
+
+    /// <summary>
+    /// Starts saving what the indexes hold in the background, unless a save is running: when any video changed since the
+    /// last save (<paramref name="everyChange"/>) or a fifth of them did.
+    /// </summary>
+    private void SaveSnapshotIfDue(bool everyChange)
+    {
+        var changes = Volatile.Read(ref _changesSinceSave);
+        if (_snapshotDirectory is null || changes == 0 || (!everyChange && changes * 5L < _loadedVersions.Count))
+        {
+            return;
+        }
+
+        lock (_saveLock)
+        {
+            if (_saving.IsCompleted)
+            {
+                _saving = Task.Run(SaveSnapshot);
+            }
+        }
+    }
+
+    private void SaveSnapshot()
+    {
+        var changes = Interlocked.Exchange(ref _changesSinceSave, 0);
+        // The versions before the vectors: a video reloaded meanwhile is saved newer than its version, and only read again.
+        var versions = _loadedVersions.ToDictionary();
+        try
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            var vectors = VectorsSnapshot.Save(_snapshotDirectory!, SpacesKey, versions, [.. _spaces.Select(space => space.Index)], CancellationToken.None);
+            Interlocked.Increment(ref _snapshotsSaved);
+            _logger.LogInformation("Saved {Vectors} vectors of {Videos} videos to {Directory} in {Elapsed}",
+                vectors, versions.Count, _snapshotDirectory, TimeProvider.System.GetElapsedTime(started));
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            Interlocked.Add(ref _changesSinceSave, changes);
+            _logger.LogWarning(error, "Saving the search indexes to {Directory} failed; a restart reads the videos changed since the last save from Postgres", _snapshotDirectory);
+        }
     }
 
     private async Task ReconcileAsync(CancellationToken stoppingToken)
@@ -128,6 +206,8 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
                 {
                     _logger.LogInformation("Reloading {Count} videos changed since this API loaded them, e.g. {VideoId}", stale.Count, stale[0]);
                 }
+
+                SaveSnapshotIfDue(everyChange: true);
             }
             catch (Exception error) when (error is not OperationCanceledException)
             {
@@ -140,6 +220,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
     {
         for (var failures = 1; ; failures++)
         {
+            VectorsSnapshot.Reader? snapshot = null;
             try
             {
                 await using var scope = _scopes.CreateAsyncScope();
@@ -147,7 +228,12 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
                 // Read before the vectors: a video changed meanwhile looks changed to the reconcile, and is read again.
                 var versions = await db.Videos.Where(v => v.State == VideoState.Indexed)
                     .Select(v => new { v.Id, v.UpdatedAt }).ToListAsync(stoppingToken);
+                // A snapshot that failed to load once is not read again: Postgres has all it holds.
+                snapshot = failures == 1 && _snapshotDirectory is not null ? VectorsSnapshot.TryOpen(_snapshotDirectory, SpacesKey) : null;
+                var current = snapshot is null ? [] : versions
+                    .Where(v => snapshot.Versions.TryGetValue(v.Id, out var saved) && saved == v.UpdatedAt).Select(v => v.Id).ToHashSet();
                 _vectorsLoaded = 0;
+                _vectorsFromSnapshot = 0;
                 _vectorsToLoad = 0;
                 foreach (var space in _spaces)
                 {
@@ -155,13 +241,14 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
                 }
 
                 // A query per batch of videos, not three per video: a million scenes load in seconds, not minutes.
-                var videoIds = await db.Videos.Select(v => v.Id).ToListAsync(stoppingToken);
+                var videoIds = (await db.Videos.Select(v => v.Id).ToListAsync(stoppingToken)).Where(id => !current.Contains(id)).ToList();
                 foreach (var space in _spaces)
                 {
-                    await space.Index.ReplaceManyAsync(ReadInBatchesAsync(db, space, videoIds, stoppingToken), stoppingToken);
+                    await space.Index.ReplaceManyAsync(SavedThenReadAsync(snapshot, current, ReadInBatchesAsync(db, space, videoIds, stoppingToken)), stoppingToken);
                 }
 
                 versions.ForEach(v => _loadedVersions[v.Id] = v.UpdatedAt);
+                _changesSinceSave = versions.Count - current.Count;
                 return;
             }
             catch (Exception error) when (error is not OperationCanceledException)
@@ -170,6 +257,30 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
                 _logger.LogWarning(error, "Loading the search indexes failed ({Failures} times); trying again in {Delay}", failures, delay);
                 await Task.Delay(delay, stoppingToken);
             }
+            finally
+            {
+                snapshot?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The next space's videos of the snapshot that are <paramref name="current"/>, then those read from Postgres.</summary>
+    private async IAsyncEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> SavedThenReadAsync(
+        VectorsSnapshot.Reader? snapshot, HashSet<Guid> current, IAsyncEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> fromPostgres)
+    {
+        foreach (var (owner, video, scenes) in snapshot?.Space() ?? [])
+        {
+            if (current.Contains(video))
+            {
+                Interlocked.Add(ref _vectorsLoaded, scenes.Length);
+                Interlocked.Add(ref _vectorsFromSnapshot, scenes.Length);
+                yield return (owner, video, scenes);
+            }
+        }
+
+        await foreach (var video in fromPostgres)
+        {
+            yield return video;
         }
     }
 
@@ -199,6 +310,9 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         {
             _loadedVersions.TryRemove(videoId, out _);
         }
+
+        Interlocked.Increment(ref _changesSinceSave);
+        SaveSnapshotIfDue(everyChange: false);
     }
 
     private async IAsyncEnumerable<(Guid OwnerId, Guid VideoId, IEnumerable<(Guid SceneId, float[] Vector)> Scenes)> ReadInBatchesAsync(

@@ -346,6 +346,36 @@ public sealed class SceneVectorIndex(
         return new Video(videoId, ownerId, [.. scenes.Select(s => s.SceneId)], dimensions, stored, hash.GetCurrentHashAsUInt64(), quantized);
     }
 
+    /// <summary>Receives a video's vectors as an index holds them: its owner, the scene of each vector, and their floats one after another.</summary>
+    public delegate void HeldVideoReader(Guid ownerId, ReadOnlySpan<Guid> scenes, int dimensions, ReadOnlySpan<float> floats);
+
+    /// <summary>Hands the video's vectors as held now to <paramref name="read"/>; false when the index holds none of the video.</summary>
+    public bool TryRead(Guid videoId, HeldVideoReader read)
+    {
+        Video? video;
+        lock (_lock)
+        {
+            video = _videos.GetValueOrDefault(videoId);
+        }
+
+        if (video is null)
+        {
+            return false;
+        }
+
+        var floats = ArrayPool<float>.Shared.Rent(video.Floats);
+        try
+        {
+            video.Read(0, floats.AsSpan(0, video.Floats));
+            read(video.Owner, video.Scenes, video.Dimensions, floats.AsSpan(0, video.Floats));
+            return true;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(floats);
+        }
+    }
+
     public void Remove(Guid videoId)
     {
         lock (_lock)

@@ -152,6 +152,114 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
     }
 
     [Fact]
+    public async Task A_restarted_search_reads_its_vectors_from_its_snapshot_and_from_Postgres_only_the_videos_changed_since()
+    {
+        var snapshots = Directory.CreateTempSubdirectory("heimdex-vectors-snapshot-").FullName;
+        try
+        {
+            const string Replacement = "The orchestra rehearsed the symphony in the concert hall";
+            Guid owner;
+            Dictionary<string, (Guid Video, List<Guid> Scenes)> videos = [];
+            using (var first = BuildSearchHost(snapshots))
+            {
+                await using (var scope = first.Services.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                    var encoder = scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value;
+                    (owner, var scenes, var video) = await WriteLibraryAsync(db, encoder, "Kept", [Kitchen[0]]);
+                    videos["kept"] = (video, scenes);
+                    foreach (var (name, text) in new[] { ("replaced", Kitchen[1]), ("deleted", Kitchen[2]) })
+                    {
+                        (scenes, video) = await WriteVideoAsync(db, owner, name, [text], encoder);
+                        videos[name] = (video, scenes);
+                    }
+                }
+
+                await StartAsync(first);
+                var loader = first.Services.GetRequiredService<SceneIndexLoader>();
+                Assert.Equal(0, loader.Status.VectorsFromSnapshot);
+                await Eventually.PollAsync(() => Task.FromResult(loader.Status), status => status.SnapshotsSaved >= 1, "the vectors saved", seconds: 60);
+                await first.StopAsync(Cancellation);
+
+                // While no search runs: one video re-embedded (as its embed stage does it again), one deleted, one added.
+                await using var editing = first.Services.CreateAsyncScope();
+                var database = editing.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                var embedder = editing.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value;
+                var replaced = await database.Videos.SingleAsync(v => v.Id == videos["replaced"].Video, Cancellation);
+                await database.SceneEmbeddings.Where(e => e.VideoId == replaced.Id).ExecuteDeleteAsync(Cancellation);
+                database.SceneEmbeddings.Add(new SceneEmbedding
+                {
+                    SceneId = videos["replaced"].Scenes[0],
+                    VideoId = replaced.Id,
+                    Space = SentenceEncoder.Space,
+                    Vector = embedder.Embed(Replacement),
+                });
+                replaced.UpdatedAt = DateTimeOffset.UtcNow;
+                await database.SaveChangesAsync(Cancellation);
+                await database.Videos.Where(v => v.Id == videos["deleted"].Video).ExecuteDeleteAsync(Cancellation);
+                var (addedScenes, added) = await WriteVideoAsync(database, owner, "added", ["Fresh snow covered the mountain pass overnight"], embedder);
+                videos["added"] = (added, addedScenes);
+            }
+
+            // Read from Postgres: the two changed videos' vectors, and those of every video not indexed (never saved).
+            async Task<long> VectorsOfVideosNotIndexedAsync(IHost host)
+            {
+                await using var scope = host.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                var notIndexed = db.Videos.Where(v => v.State != VideoState.Indexed).Select(v => v.Id);
+                return await db.SceneEmbeddings.LongCountAsync(e => SentenceEncoder.Spaces.Contains(e.Space) && notIndexed.Contains(e.VideoId), Cancellation)
+                       + await db.SceneFrames.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation)
+                       + await db.Faces.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation);
+            }
+
+            async Task<SearchIndexStatus> StartSearchAndStopAsync(IHost host, Action<SceneVectorIndex, SentenceEncoder> search)
+            {
+                await StartAsync(host);
+                search(host.Services.GetRequiredService<SceneIndexes>().Text, host.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().Value);
+                var status = host.Services.GetRequiredService<SceneIndexLoader>().Status;
+                await host.StopAsync(Cancellation);
+                return status;
+            }
+
+            void SearchesTheLibraryAsItIsNow(SceneVectorIndex text, SentenceEncoder encoder)
+            {
+                (Guid SceneId, float Similarity) Nearest(string sentence) => text.Search(owner, encoder.Embed(sentence), 1).Single();
+                Assert.Equal(videos["kept"].Scenes[0], Nearest(Kitchen[0]).SceneId);
+                Assert.Equal(videos["added"].Scenes[0], Nearest("Fresh snow covered the mountain pass overnight").SceneId);
+                var replaced = Nearest(Replacement);
+                Assert.Equal(videos["replaced"].Scenes[0], replaced.SceneId);
+                Assert.True(replaced.Similarity > 0.99f, $"the replaced video's vector is its new one: {replaced.Similarity}");
+                Assert.True(Nearest(Kitchen[1]).Similarity < 0.9f, "the replaced video's old vector is gone");
+                Assert.DoesNotContain(text.Search(owner, encoder.Embed(Kitchen[2]), 10), hit => hit.SceneId == videos["deleted"].Scenes[0]);
+            }
+
+            using (var second = BuildSearchHost(snapshots))
+            {
+                var notIndexed = await VectorsOfVideosNotIndexedAsync(second);
+                var status = await StartSearchAndStopAsync(second, SearchesTheLibraryAsItIsNow);
+                Assert.Equal(2 + notIndexed, status.VectorsLoaded - status.VectorsFromSnapshot);
+                Assert.True(status.VectorsFromSnapshot > 0);
+            }
+
+            // A damaged snapshot is not read at all: everything comes from Postgres, and search is as right.
+            var file = Directory.GetFiles(snapshots, "*.snapshot").Single();
+            var bytes = await File.ReadAllBytesAsync(file, Cancellation);
+            bytes[bytes.Length / 2] ^= 0xFF;
+            await File.WriteAllBytesAsync(file, bytes, Cancellation);
+            using (var third = BuildSearchHost(snapshots))
+            {
+                var status = await StartSearchAndStopAsync(third, SearchesTheLibraryAsItIsNow);
+                Assert.Equal(0, status.VectorsFromSnapshot);
+                Assert.Equal(status.VectorsToLoad, status.VectorsLoaded);
+            }
+        }
+        finally
+        {
+            Directory.Delete(snapshots, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_search_repeated_on_a_connection_runs_statements_it_prepared_there_once()
     {
         using var host = BuildSearchHost();
@@ -464,8 +572,11 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
         return (scan.GetProperty("Actual Rows").GetInt64(), scan.GetProperty("Shared Hit Blocks").GetInt64() + scan.GetProperty("Shared Read Blocks").GetInt64());
     }
 
-    /// <summary>A process of its own that searches the graph's database, as the benchmarks do; its indexes load once it starts.</summary>
-    private IHost BuildSearchHost()
+    /// <summary>
+    /// A process of its own that searches the graph's database, as the benchmarks do; its indexes load once it starts,
+    /// from <paramref name="snapshotDirectory"/> as far as it can when one is given.
+    /// </summary>
+    private IHost BuildSearchHost(string? snapshotDirectory = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -474,6 +585,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
             [$"ConnectionStrings:{ConnectionNames.Redis}"] = graph.RedisConnectionString,
             // The tests analyse the scenes and search at once: the common words are read again for every search.
             [$"{SearchOptions.Section}:{nameof(SearchOptions.CommonWordsRefresh)}"] = "00:00:00",
+            [$"{SearchOptions.Section}:{nameof(SearchOptions.SnapshotDirectory)}"] = snapshotDirectory,
         });
         builder.AddHeimdexDatabase();
         builder.AddRedisClient(ConnectionNames.Redis);

@@ -261,7 +261,8 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
 
     /// <summary>
     /// Kills the API (the AppHost starts it again, as after a crash) and times until search answers again — process
-    /// start and the vectors loaded from Postgres — and until the HNSW indexes are back (read from their snapshots).
+    /// start and the vectors loaded from its snapshot, and from Postgres those of videos changed since it was saved —
+    /// and until the HNSW indexes are back (read from their snapshots).
     /// </summary>
     private async Task<RunningGraph> RestartApiAsync(RunningGraph graph, HttpClient admin, long vectors, int size)
     {
@@ -271,7 +272,8 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
         var status = await WaitForStatusAsync(admin, _ => true);
         var answering = clock.Elapsed;
         status = await WaitForIndexAsync(admin, vectors);
-        Console.WriteLine($"{size,9} API restarted: search answers after {answering.TotalSeconds:0.0} s ({status.VectorsLoaded} vectors loaded), " +
+        Console.WriteLine($"{size,9} API restarted: search answers after {answering.TotalSeconds:0.0} s ({status.VectorsLoaded} vectors loaded, " +
+                          $"{status.VectorsFromSnapshot} of them from its snapshot), " +
                           $"through HNSW again after {clock.Elapsed.TotalSeconds:0.0} s ({status.Text.SnapshotsLoaded} read from snapshots, " +
                           $"{status.Text.BuildsCompleted} built)");
         // The first process the AppHost started may not be the one that answers (one that died at start is started
@@ -319,7 +321,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
     }
 
     /// <summary>The parts of <c>GET /api/search/status</c> the bench waits on.</summary>
-    private sealed record IndexStatus(bool Loaded, long VectorsLoaded, int PendingReloads, VectorIndexStatus Text);
+    private sealed record IndexStatus(bool Loaded, long VectorsLoaded, long VectorsFromSnapshot, int PendingReloads, VectorIndexStatus Text);
 
     private static async Task<IndexStatus> StatusAsync(HttpClient admin) =>
         (await admin.GetFromJsonAsync<IndexStatus>("/api/search/status"))!;

@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Heimdex.Search.Indexes;
+
+/// <summary>
+/// Every vector an API's indexes hold, with the version of each video they were read at, saved so that a restarted API
+/// reads them from its local disk instead of reading every vector from Postgres again (at a million scenes, a minute
+/// of Postgres's and the API's time): only videos whose version differs from Postgres's are read there. One file, the
+/// versions first, then each space's videos in the indexes' order, then a hash of all of it: a file that is partial
+/// (the process died while writing it), damaged or of another format or set of spaces is not read at all.
+/// </summary>
+public static class VectorsSnapshot
+{
+    private const int Format = 1;
+    private const string FileName = "vectors.snapshot";
+
+    /// <summary>
+    /// Writes the videos of <paramref name="versions"/> as each of <paramref name="spaces"/> holds them now, and returns
+    /// how many vectors it wrote. The versions must be read before the indexes: a video reloaded meanwhile is then saved
+    /// newer than its version says, which only makes a restart read it again.
+    /// </summary>
+    public static long Save(string directory, string spacesKey, IReadOnlyDictionary<Guid, DateTimeOffset> versions,
+        IReadOnlyList<SceneVectorIndex> spaces, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        // A name of this save's own: two processes given one directory never write into each other's file.
+        var temporary = Path.ChangeExtension(path, $"{Guid.NewGuid():N}.tmp");
+        var vectors = 0L;
+        try
+        {
+            using (var writer = new HashingWriter(File.Create(temporary)))
+            {
+                writer.Write(Format);
+                writer.Write(spacesKey);
+                writer.Write(versions.Count);
+                foreach (var (video, version) in versions)
+                {
+                    writer.Write(video);
+                    writer.Write(version.UtcTicks);
+                }
+
+                foreach (var space in spaces)
+                {
+                    foreach (var video in versions.Keys)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        space.TryRead(video, (owner, scenes, dimensions, floats) =>
+                        {
+                            writer.Write(true);
+                            writer.Write(video);
+                            writer.Write(owner);
+                            writer.Write(scenes.Length);
+                            writer.Write(dimensions);
+                            writer.Write(MemoryMarshal.AsBytes(scenes));
+                            writer.Write(MemoryMarshal.AsBytes(floats));
+                            vectors += scenes.Length;
+                        });
+                    }
+
+                    writer.Write(false);
+                }
+
+                writer.WriteHash();
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            return vectors;
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The directory's snapshot, if it has one whole and of these spaces; read its spaces in order with <see cref="Reader.Space"/>.</summary>
+    public static Reader? TryOpen(string directory, string spacesKey)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path) || !IsWhole(path))
+        {
+            return null;
+        }
+
+        var reader = new BinaryReader(new BufferedStream(File.OpenRead(path), 1 << 20));
+        try
+        {
+            if (reader.ReadInt32() != Format || reader.ReadString() != spacesKey)
+            {
+                reader.Dispose();
+                return null;
+            }
+
+            var versions = new Dictionary<Guid, DateTimeOffset>();
+            for (var count = reader.ReadInt32(); count > 0; count--)
+            {
+                versions[ReadGuid(reader)] = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+            }
+
+            return new Reader(reader, versions);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Whether the file ends with the hash of everything before it.</summary>
+    private static bool IsWhole(string path)
+    {
+        using var file = File.OpenRead(path);
+        if (file.Length < sizeof(ulong))
+        {
+            return false;
+        }
+
+        var hash = new XxHash64();
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            for (var left = file.Length - sizeof(ulong); left > 0;)
+            {
+                var read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                hash.Append(buffer.AsSpan(0, read));
+                left -= read;
+            }
+
+            Span<byte> saved = stackalloc byte[sizeof(ulong)];
+            file.ReadExactly(saved);
+            return BitConverter.ToUInt64(saved) == hash.GetCurrentHashAsUInt64();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static Guid ReadGuid(BinaryReader reader)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        reader.BaseStream.ReadExactly(bytes);
+        return new Guid(bytes);
+    }
+
+    /// <summary>An open snapshot: the version each video was saved at, and each space's videos, read once, in order.</summary>
+    public sealed class Reader(BinaryReader reader, IReadOnlyDictionary<Guid, DateTimeOffset> versions) : IDisposable
+    {
+        public IReadOnlyDictionary<Guid, DateTimeOffset> Versions { get; } = versions;
+
+        /// <summary>The next space's videos, each with its owner and the scene of each vector; the whole space is read however many are taken.</summary>
+        public IEnumerable<(Guid OwnerId, Guid VideoId, (Guid SceneId, float[] Vector)[] Scenes)> Space()
+        {
+            while (reader.ReadBoolean())
+            {
+                var (video, owner, count, dimensions) = (ReadGuid(reader), ReadGuid(reader), reader.ReadInt32(), reader.ReadInt32());
+                var scenes = new Guid[count];
+                reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(scenes.AsSpan()));
+                var vectors = new (Guid, float[])[count];
+                for (var i = 0; i < count; i++)
+                {
+                    var vector = new float[dimensions];
+                    reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+                    vectors[i] = (scenes[i], vector);
+                }
+
+                yield return (owner, video, vectors);
+            }
+        }
+
+        public void Dispose() => reader.Dispose();
+    }
+
+    /// <summary>Writes through a buffer and hashes what it writes, for the hash at the file's end.</summary>
+    private sealed class HashingWriter(Stream file) : IDisposable
+    {
+        private readonly BufferedStream _stream = new(file, 1 << 20);
+        private readonly XxHash64 _hash = new();
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            _stream.Write(bytes);
+            _hash.Append(bytes);
+        }
+
+        public void Write(int value) => Write(BitConverter.GetBytes(value));
+
+        public void Write(long value) => Write(BitConverter.GetBytes(value));
+
+        public void Write(bool value) => Write([value ? (byte)1 : (byte)0]);
+
+        public void Write(Guid value)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            value.TryWriteBytes(bytes);
+            Write(bytes);
+        }
+
+        public void Write(string value)
+        {
+            // As BinaryReader.ReadString reads it: the length first, 7 bits a byte.
+            using var encoded = new MemoryStream();
+            using (var writer = new BinaryWriter(encoded, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(value);
+            }
+
+            Write(encoded.ToArray());
+        }
+
+        public void WriteHash() => _stream.Write(BitConverter.GetBytes(_hash.GetCurrentHashAsUInt64()));
+
+        public void Dispose() => _stream.Dispose();
+    }
+}
