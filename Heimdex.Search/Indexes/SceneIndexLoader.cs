@@ -173,7 +173,7 @@ public sealed class SceneIndexLoader : BackgroundService, IHealthCheck
         try
         {
             var started = TimeProvider.System.GetTimestamp();
-            var vectors = VectorsSnapshot.Save(_snapshotDirectory!, SpacesKey, versions, [.. _spaces.Select(space => space.Index)], CancellationToken.None);
+            var vectors = VectorsSnapshot.Save(_snapshotDirectory!, SpacesKey, versions, [.. _spaces.Select(space => space.Index)]);
             Interlocked.Increment(ref _snapshotsSaved);
             _logger.LogInformation("Saved {Vectors} vectors of {Videos} videos to {Directory} in {Elapsed}",
                 vectors, versions.Count, _snapshotDirectory, TimeProvider.System.GetElapsedTime(started));

@@ -21,8 +21,7 @@ public static class VectorsSnapshot
     /// how many vectors it wrote. The versions must be read before the indexes: a video reloaded meanwhile is then saved
     /// newer than its version says, which only makes a restart read it again.
     /// </summary>
-    public static long Save(string directory, string spacesKey, IReadOnlyDictionary<Guid, DateTimeOffset> versions,
-        IReadOnlyList<SceneVectorIndex> spaces, CancellationToken cancellationToken)
+    public static long Save(string directory, string spacesKey, IReadOnlyDictionary<Guid, DateTimeOffset> versions, IReadOnlyList<SceneVectorIndex> spaces)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, FileName);
@@ -31,39 +30,42 @@ public static class VectorsSnapshot
         var vectors = 0L;
         try
         {
-            using (var writer = new HashingWriter(File.Create(temporary)))
+            using (var file = new BufferedStream(File.Create(temporary), 1 << 20))
             {
-                writer.Write(Format);
-                writer.Write(spacesKey);
-                writer.Write(versions.Count);
-                foreach (var (video, version) in versions)
+                var hashed = new HashingStream(file);
+                using (var writer = new BinaryWriter(hashed, System.Text.Encoding.UTF8, leaveOpen: true))
                 {
-                    writer.Write(video);
-                    writer.Write(version.UtcTicks);
-                }
-
-                foreach (var space in spaces)
-                {
-                    foreach (var video in versions.Keys)
+                    writer.Write(Format);
+                    writer.Write(spacesKey);
+                    writer.Write(versions.Count);
+                    foreach (var (video, version) in versions)
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        space.TryRead(video, (owner, scenes, dimensions, floats) =>
-                        {
-                            writer.Write(true);
-                            writer.Write(video);
-                            writer.Write(owner);
-                            writer.Write(scenes.Length);
-                            writer.Write(dimensions);
-                            writer.Write(MemoryMarshal.AsBytes(scenes));
-                            writer.Write(MemoryMarshal.AsBytes(floats));
-                            vectors += scenes.Length;
-                        });
+                        WriteGuid(writer, video);
+                        writer.Write(version.UtcTicks);
                     }
 
-                    writer.Write(false);
+                    foreach (var space in spaces)
+                    {
+                        foreach (var video in versions.Keys)
+                        {
+                            space.TryRead(video, (owner, scenes, dimensions, floats) =>
+                            {
+                                writer.Write(true);
+                                WriteGuid(writer, video);
+                                WriteGuid(writer, owner);
+                                writer.Write(scenes.Length);
+                                writer.Write(dimensions);
+                                writer.Write(MemoryMarshal.AsBytes(scenes));
+                                writer.Write(MemoryMarshal.AsBytes(floats));
+                                vectors += scenes.Length;
+                            });
+                        }
+
+                        writer.Write(false);
+                    }
                 }
 
-                writer.WriteHash();
+                file.Write(BitConverter.GetBytes(hashed.Hash));
             }
 
             File.Move(temporary, path, overwrite: true);
@@ -138,6 +140,13 @@ public static class VectorsSnapshot
         }
     }
 
+    private static void WriteGuid(BinaryWriter writer, Guid value)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        value.TryWriteBytes(bytes);
+        writer.Write(bytes);
+    }
+
     private static Guid ReadGuid(BinaryReader reader)
     {
         Span<byte> bytes = stackalloc byte[16];
@@ -173,45 +182,37 @@ public static class VectorsSnapshot
         public void Dispose() => reader.Dispose();
     }
 
-    /// <summary>Writes through a buffer and hashes what it writes, for the hash at the file's end.</summary>
-    private sealed class HashingWriter(Stream file) : IDisposable
+    /// <summary>Passes what is written on to <paramref name="inner"/> and hashes it, for the hash at the file's end.</summary>
+    private sealed class HashingStream(Stream inner) : Stream
     {
-        private readonly BufferedStream _stream = new(file, 1 << 20);
         private readonly XxHash64 _hash = new();
 
-        public void Write(ReadOnlySpan<byte> bytes)
+        public ulong Hash => _hash.GetCurrentHashAsUInt64();
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
         {
-            _stream.Write(bytes);
-            _hash.Append(bytes);
+            inner.Write(buffer);
+            _hash.Append(buffer);
         }
 
-        public void Write(int value) => Write(BitConverter.GetBytes(value));
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        public void Write(long value) => Write(BitConverter.GetBytes(value));
+        public override void Flush() => inner.Flush();
 
-        public void Write(bool value) => Write([value ? (byte)1 : (byte)0]);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        public void Write(Guid value)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            value.TryWriteBytes(bytes);
-            Write(bytes);
-        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
-        public void Write(string value)
-        {
-            // As BinaryReader.ReadString reads it: the length first, 7 bits a byte.
-            using var encoded = new MemoryStream();
-            using (var writer = new BinaryWriter(encoded, System.Text.Encoding.UTF8, leaveOpen: true))
-            {
-                writer.Write(value);
-            }
-
-            Write(encoded.ToArray());
-        }
-
-        public void WriteHash() => _stream.Write(BitConverter.GetBytes(_hash.GetCurrentHashAsUInt64()));
-
-        public void Dispose() => _stream.Dispose();
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
