@@ -222,17 +222,6 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
                 videos["added"] = (added, addedScenes);
             }
 
-            // Read from Postgres: the two videos changed since the API stopped, and every video not indexed (never saved).
-            async Task<long> VectorsOfVideosNotIndexedAsync(IHost host)
-            {
-                await using var scope = host.Services.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-                var notIndexed = db.Videos.Where(v => v.State != VideoState.Indexed).Select(v => v.Id);
-                return await db.SceneEmbeddings.LongCountAsync(e => SentenceEncoder.Spaces.Contains(e.Space) && notIndexed.Contains(e.VideoId), Cancellation)
-                       + await db.SceneFrames.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation)
-                       + await db.Faces.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation);
-            }
-
             async Task<SearchIndexStatus> StartSearchAndStopAsync(IHost host, Action<SceneVectorIndex, SentenceEncoder> search)
             {
                 await StartAsync(host);
@@ -257,6 +246,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
 
             using (var second = BuildSearchHost(snapshots))
             {
+                // Read from Postgres: the two videos changed since the API stopped, and every video not indexed (never saved).
                 var notIndexed = await VectorsOfVideosNotIndexedAsync(second);
                 var status = await StartSearchAndStopAsync(second, SearchesTheLibraryAsItIsNow);
                 Assert.Equal(2 + notIndexed, status.VectorsLoaded - status.VectorsFromSnapshot);
@@ -274,6 +264,76 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
                 Assert.Equal(0, status.VectorsFromSnapshot);
                 Assert.Equal(status.VectorsToLoad, status.VectorsLoaded);
             }
+        }
+        finally
+        {
+            Directory.Delete(snapshots, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_video_whose_change_was_announced_to_no_one_is_saved_to_the_snapshot_by_the_reconcile_that_reloads_it()
+    {
+        var snapshots = Directory.CreateTempSubdirectory("heimdex-vectors-snapshot-").FullName;
+        try
+        {
+            const string Replacement = "The glacier calved a wall of ice into the fjord";
+            Guid owner, changed, changedScene;
+            using (var first = BuildSearchHost(snapshots, reconcileInterval: TimeSpan.FromSeconds(1)))
+            {
+                await using (var scope = first.Services.CreateAsyncScope())
+                {
+                    // Six videos or more: one change is not a fifth of them, so nothing but the reconcile saves it.
+                    var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                    var encoder = scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value;
+                    (owner, var scenes, changed) = await WriteLibraryAsync(db, encoder, "Changed", [Kitchen[0]]);
+                    changedScene = scenes[0];
+                    foreach (var other in Kitchen.Skip(1).Concat(["Rain fell on the quiet street at night", "She planted tomatoes in the garden",
+                                 "Fishing boats returned to the harbour at dawn", "The choir sang carols by candlelight"]))
+                    {
+                        await WriteVideoAsync(db, owner, "other", [other], encoder);
+                    }
+                }
+
+                await StartAsync(first);
+                var loader = first.Services.GetRequiredService<SceneIndexLoader>();
+                var loaded = await Eventually.PollAsync(() => Task.FromResult(loader.Status), status => status.SnapshotsSaved >= 1, "the vectors saved", seconds: 60);
+
+                // Re-embedded in Postgres with no message to the API, as when its subscription dropped at that moment.
+                await using (var scope = first.Services.CreateAsyncScope())
+                {
+                    var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+                    var video = await db.Videos.SingleAsync(v => v.Id == changed, Cancellation);
+                    await db.SceneEmbeddings.Where(e => e.VideoId == changed).ExecuteDeleteAsync(Cancellation);
+                    db.SceneEmbeddings.Add(new SceneEmbedding
+                    {
+                        SceneId = changedScene,
+                        VideoId = changed,
+                        Space = SentenceEncoder.Space,
+                        Vector = scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value.Embed(Replacement),
+                    });
+                    video.UpdatedAt = DateTimeOffset.UtcNow;
+                    await db.SaveChangesAsync(Cancellation);
+                }
+
+                var (held, sentences) = (first.Services.GetRequiredService<SceneIndexes>().Text, first.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().Value);
+                await Eventually.PollAsync(() => Task.FromResult(held.Search(owner, sentences.Embed(Replacement), 1)),
+                    hits => hits.Count == 1 && hits[0].SceneId == changedScene && hits[0].Similarity > 0.99f, "the change reloaded by the reconcile", seconds: 30);
+                await Eventually.PollAsync(() => Task.FromResult(loader.Status), status => status.SnapshotsSaved > loaded.SnapshotsSaved,
+                    "the reloaded video saved while the API runs", seconds: 30);
+                await first.StopAsync(Cancellation);
+            }
+
+            using var second = BuildSearchHost(snapshots);
+            var notIndexed = await VectorsOfVideosNotIndexedAsync(second);
+            await StartAsync(second);
+            var restarted = second.Services.GetRequiredService<SceneIndexLoader>().Status;
+            var (text, embedder) = (second.Services.GetRequiredService<SceneIndexes>().Text, second.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().Value);
+            var nearest = text.Search(owner, embedder.Embed(Replacement), 1).Single();
+            Assert.Equal(changedScene, nearest.SceneId);
+            Assert.True(nearest.Similarity > 0.99f, $"the snapshot holds the video's new vector: {nearest.Similarity}");
+            Assert.Equal(await VectorsOfVideosNotIndexedAsync(second), restarted.VectorsLoaded - restarted.VectorsFromSnapshot);
+            await second.StopAsync(Cancellation);
         }
         finally
         {
@@ -598,7 +658,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
     /// A process of its own that searches the graph's database, as the benchmarks do; its indexes load once it starts,
     /// from <paramref name="snapshotDirectory"/> as far as it can when one is given.
     /// </summary>
-    private IHost BuildSearchHost(string? snapshotDirectory = null)
+    private IHost BuildSearchHost(string? snapshotDirectory = null, TimeSpan? reconcileInterval = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -608,6 +668,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
             // The tests analyse the scenes and search at once: the common words are read again for every search.
             [$"{SearchOptions.Section}:{nameof(SearchOptions.CommonWordsRefresh)}"] = "00:00:00",
             [$"{SearchOptions.Section}:{nameof(SearchOptions.SnapshotDirectory)}"] = snapshotDirectory,
+            [$"{SearchOptions.Section}:{nameof(SearchOptions.ReconcileInterval)}"] = (reconcileInterval ?? new SearchOptions().ReconcileInterval).ToString(),
         });
         builder.AddHeimdexDatabase();
         builder.AddRedisClient(ConnectionNames.Redis);
@@ -615,6 +676,17 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
         builder.Services.AddLoadedModel(_ => SentenceEncoder.Load(new ModelOptions())).AddLoadedModel(_ => new FaceAnalyzer(new ModelOptions()));
         builder.AddSceneSearch();
         return builder.Build();
+    }
+
+    /// <summary>The vectors of videos not indexed, which a snapshot never holds: a starting search reads them from Postgres.</summary>
+    private static async Task<long> VectorsOfVideosNotIndexedAsync(IHost host)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
+        var notIndexed = db.Videos.Where(v => v.State != VideoState.Indexed).Select(v => v.Id);
+        return await db.SceneEmbeddings.LongCountAsync(e => SentenceEncoder.Spaces.Contains(e.Space) && notIndexed.Contains(e.VideoId), Cancellation)
+               + await db.SceneFrames.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation)
+               + await db.Faces.LongCountAsync(f => notIndexed.Contains(f.VideoId), Cancellation);
     }
 
     private static async Task StartAsync(IHost host)
