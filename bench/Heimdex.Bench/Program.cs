@@ -11,7 +11,7 @@ const string Usage = """
       dotnet run -c Release --project bench/Heimdex.Bench -- relevance
       dotnet run -c Release --project bench/Heimdex.Bench -- people [--faces DIR]
       dotnet run -c Release --project bench/Heimdex.Bench -- vectors [--sizes 100000,1000000]
-      dotnet run -c Release --project bench/Heimdex.Bench -- sentences [--sizes 100000,500000]
+      dotnet run -c Release --project bench/Heimdex.Bench -- sentences [--sizes 50000,500000] [--clients 8] [--seconds 30]
       dotnet run -c Release --project bench/Heimdex.Bench -- search [--data-dir DIR] [--sizes 100000,1000000] [--clients 8] [--seconds 60] [--keep]
       dotnet run -c Release --project bench/Heimdex.Bench -- web [--data-dir DIR] [--videos 1000] [--chromium /usr/bin/chromium]
       dotnet run -c Release --project bench/Heimdex.Bench -- queue [--data-dir DIR] [--videos 10]
@@ -29,8 +29,9 @@ const string Usage = """
     relevance the semantic floor: precision/recall of matches by meaning on generated related and unrelated queries,
               the floor chosen on the tuning seeds and both it and the configured one on held-out seeds
     vectors   the vector index at 100k and 1M synthetic scenes: exact vs HNSW latency, recall@10, build time, memory
-    sentences the API's sentence index on MiniLM embeddings of 100k and 500k generated sentences (the large user's
-              share of bench -- search at 1M): recall@10 at the candidates search asks for, p50/p95, build, memory
+    sentences the API's sentence index on MiniLM embeddings of 50k and 500k generated sentences (the large user's
+              share of bench -- search at 100k and 1M): recall@10 at the candidates search asks for, p50/p95, build,
+              memory; then the floor of a search here: 8 callers at once only embedding queries and finding candidates
     search    whole GET /api/search requests at 100k and 1M scenes over 100 users (one with half), generated sentences and
               their MiniLM embeddings; 8 clients for 60 s, words, typos, phrases, one video, a month of uploads: p50/p95/p99
               of the request and of each part per kind and user, recall@10 of the vector part, API memory, restart times
@@ -100,7 +101,7 @@ switch (args.FirstOrDefault())
         await new VectorSearchBenchmark(sizes).RunAsync();
         return 0;
     case "sentences":
-        await new SentenceIndexBenchmark(args.Contains("--sizes") ? sizes : [100_000, 500_000]).RunAsync();
+        await new SentenceIndexBenchmark(args.Contains("--sizes") ? sizes : [50_000, 500_000], clients, TimeSpan.FromSeconds(seconds ?? 30)).RunAsync();
         return 0;
     case "search":
         await new SearchBenchmark(dataDirectory, sizes, clients, TimeSpan.FromSeconds(seconds ?? 60), args.Contains("--keep")).RunAsync();

@@ -37,7 +37,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
 
     /// <summary>Titles and descriptions are drawn apart from the scenes' sentences, which come in <see cref="SentenceEmbeddings"/>' order.</summary>
     private const int TitleSeed = 13;
-    private static readonly string[] Kinds = ["words", "typo", "phrase", "video", "dates"];
+    public static readonly string[] Kinds = ["words", "typo", "phrase", "video", "dates"];
     private static readonly string[] Parts = ["embed", "vectors", "rank", "hits"];
     private static readonly DateTimeOffset FirstUpload = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -188,12 +188,7 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
                 var large = random.Next(2) == 0;
                 var user = large ? users[0] : users[1 + random.Next(users.Count - 1)];
                 var kind = Kinds[random.Next(Kinds.Length)];
-                var query = kind switch
-                {
-                    "typo" => Uri.EscapeDataString(text.Misspelled(text.SearchWord())),
-                    "phrase" => Uri.EscapeDataString(text.Sentence(8)),
-                    _ => Uri.EscapeDataString($"{text.SearchWord()} {text.SearchWord()}"),
-                };
+                var query = Uri.EscapeDataString(QueryText(text, kind));
                 var from = FirstUpload.AddDays(random.Next(335));
                 var filter = kind switch
                 {
@@ -229,6 +224,14 @@ public sealed class SearchBenchmark(string dataDirectory, int[] sizes, int clien
             Console.WriteLine($"{"",9} {kind,-8} {user,-6} {part,-9} {Latency.Percentile(milliseconds, 50),8:0.0} " +
                               $"{Latency.Percentile(milliseconds, 95),8:0.0} {Latency.Percentile(milliseconds, 99),8:0.0}");
     }
+
+    /// <summary>What a client of the bench types for a query of that kind.</summary>
+    public static string QueryText(SyntheticText text, string kind) => kind switch
+    {
+        "typo" => text.Misspelled(text.SearchWord()),
+        "phrase" => text.Sentence(8),
+        _ => $"{text.SearchWord()} {text.SearchWord()}",
+    };
 
     /// <summary>The large user's vectors in the API's sentence index, for queries of generated phrases.</summary>
     private static void ReportRecall(int size, Guid owner, List<(Guid Video, (Guid SceneId, float[] Vector)[] Scenes)> videos, SentenceEncoder encoder, SyntheticText text) =>
