@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 using Cloud.Unum.USearch;
 
 namespace Heimdex.Search.Indexes;
@@ -28,7 +27,7 @@ public static class IndexSnapshot
             using (var writer = new BinaryWriter(File.Create(newTable)))
             {
                 writer.Write(Format);
-                writer.Write(FileHash(newGraph));
+                writer.Write(FileHashes.Of(newGraph));
                 var quartiles = index.Quartiles ?? [];
                 writer.Write(quartiles.Length);
                 foreach (var bound in quartiles)
@@ -70,7 +69,7 @@ public static class IndexSnapshot
             float[] quartiles;
             using (var reader = new BinaryReader(File.OpenRead(table)))
             {
-                if (reader.ReadInt32() != Format || reader.ReadUInt64() != FileHash(graph))
+                if (reader.ReadInt32() != Format || reader.ReadUInt64() != FileHashes.Of(graph))
                 {
                     return null;
                 }
@@ -105,12 +104,4 @@ public static class IndexSnapshot
 
     private static (string Graph, string Table) Paths(string directory, Guid owner) =>
         (Path.Combine(directory, $"{owner:N}.usearch"), Path.Combine(directory, $"{owner:N}.rows"));
-
-    private static ulong FileHash(string path)
-    {
-        var hash = new XxHash64();
-        using var file = File.OpenRead(path);
-        hash.Append(file);
-        return hash.GetCurrentHashAsUInt64();
-    }
 }

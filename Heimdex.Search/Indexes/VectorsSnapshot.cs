@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
@@ -119,24 +118,17 @@ public static class VectorsSnapshot
             return false;
         }
 
-        var hash = new XxHash64();
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            for (var left = file.Length - sizeof(ulong); left > 0;)
-            {
-                var read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                hash.Append(buffer.AsSpan(0, read));
-                left -= read;
-            }
-
+            var hash = FileHashes.Of(file, file.Length - sizeof(ulong));
             Span<byte> saved = stackalloc byte[sizeof(ulong)];
             file.ReadExactly(saved);
-            return BitConverter.ToUInt64(saved) == hash.GetCurrentHashAsUInt64();
+            return BitConverter.ToUInt64(saved) == hash;
         }
-        finally
+        catch (EndOfStreamException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // Cut short while being read: not whole.
+            return false;
         }
     }
 
