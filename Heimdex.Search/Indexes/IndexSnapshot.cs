@@ -38,8 +38,8 @@ public static class IndexSnapshot
                 writer.Write(rows.Count);
                 foreach (var row in rows)
                 {
-                    writer.Write(row.SceneId.ToByteArray());
-                    writer.Write(row.VideoId.ToByteArray());
+                    writer.WriteGuid(row.SceneId);
+                    writer.WriteGuid(row.VideoId);
                     writer.Write(row.ContentHash);
                 }
             }
@@ -83,7 +83,7 @@ public static class IndexSnapshot
                 rows = new SnapshotRow[reader.ReadInt32()];
                 for (var i = 0; i < rows.Length; i++)
                 {
-                    rows[i] = new SnapshotRow(new Guid(reader.ReadBytes(16)), new Guid(reader.ReadBytes(16)), reader.ReadUInt64());
+                    rows[i] = new SnapshotRow(reader.ReadGuid(), reader.ReadGuid(), reader.ReadUInt64());
                 }
             }
 

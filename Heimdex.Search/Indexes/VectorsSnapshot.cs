@@ -39,7 +39,7 @@ public static class VectorsSnapshot
                     writer.Write(versions.Count);
                     foreach (var (video, version) in versions)
                     {
-                        WriteGuid(writer, video);
+                        writer.WriteGuid(video);
                         writer.Write(version.UtcTicks);
                     }
 
@@ -50,8 +50,8 @@ public static class VectorsSnapshot
                             space.TryRead(video, (owner, scenes, dimensions, floats) =>
                             {
                                 writer.Write(true);
-                                WriteGuid(writer, video);
-                                WriteGuid(writer, owner);
+                                writer.WriteGuid(video);
+                                writer.WriteGuid(owner);
                                 writer.Write(scenes.Length);
                                 writer.Write(dimensions);
                                 writer.Write(MemoryMarshal.AsBytes(scenes));
@@ -97,7 +97,7 @@ public static class VectorsSnapshot
             var versions = new Dictionary<Guid, DateTimeOffset>();
             for (var count = reader.ReadInt32(); count > 0; count--)
             {
-                versions[ReadGuid(reader)] = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
+                versions[reader.ReadGuid()] = new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero);
             }
 
             return new Reader(reader, versions);
@@ -132,20 +132,6 @@ public static class VectorsSnapshot
         }
     }
 
-    private static void WriteGuid(BinaryWriter writer, Guid value)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        value.TryWriteBytes(bytes);
-        writer.Write(bytes);
-    }
-
-    private static Guid ReadGuid(BinaryReader reader)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        reader.BaseStream.ReadExactly(bytes);
-        return new Guid(bytes);
-    }
-
     /// <summary>An open snapshot: the version each video was saved at, and each space's videos, read once, in order.</summary>
     public sealed class Reader(BinaryReader reader, IReadOnlyDictionary<Guid, DateTimeOffset> versions) : IDisposable
     {
@@ -156,7 +142,7 @@ public static class VectorsSnapshot
         {
             while (reader.ReadBoolean())
             {
-                var (video, owner, count, dimensions) = (ReadGuid(reader), ReadGuid(reader), reader.ReadInt32(), reader.ReadInt32());
+                var (video, owner, count, dimensions) = (reader.ReadGuid(), reader.ReadGuid(), reader.ReadInt32(), reader.ReadInt32());
                 var scenes = new Guid[count];
                 reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(scenes.AsSpan()));
                 var vectors = new (Guid, float[])[count];
