@@ -206,17 +206,7 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
                 await using var editing = first.Services.CreateAsyncScope();
                 var database = editing.ServiceProvider.GetRequiredService<HeimdexDbContext>();
                 var embedder = editing.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value;
-                var replaced = await database.Videos.SingleAsync(v => v.Id == videos["replaced"].Video, Cancellation);
-                await database.SceneEmbeddings.Where(e => e.VideoId == replaced.Id).ExecuteDeleteAsync(Cancellation);
-                database.SceneEmbeddings.Add(new SceneEmbedding
-                {
-                    SceneId = videos["replaced"].Scenes[0],
-                    VideoId = replaced.Id,
-                    Space = SentenceEncoder.Space,
-                    Vector = embedder.Embed(Replacement),
-                });
-                replaced.UpdatedAt = DateTimeOffset.UtcNow;
-                await database.SaveChangesAsync(Cancellation);
+                await ReEmbedAsync(database, videos["replaced"].Video, videos["replaced"].Scenes[0], Replacement, embedder);
                 await database.Videos.Where(v => v.Id == videos["deleted"].Video).ExecuteDeleteAsync(Cancellation);
                 var (addedScenes, added) = await WriteVideoAsync(database, owner, "added", ["Fresh snow covered the mountain pass overnight"], embedder);
                 videos["added"] = (added, addedScenes);
@@ -302,18 +292,8 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
                 // Re-embedded in Postgres with no message to the API, as when its subscription dropped at that moment.
                 await using (var scope = first.Services.CreateAsyncScope())
                 {
-                    var db = scope.ServiceProvider.GetRequiredService<HeimdexDbContext>();
-                    var video = await db.Videos.SingleAsync(v => v.Id == changed, Cancellation);
-                    await db.SceneEmbeddings.Where(e => e.VideoId == changed).ExecuteDeleteAsync(Cancellation);
-                    db.SceneEmbeddings.Add(new SceneEmbedding
-                    {
-                        SceneId = changedScene,
-                        VideoId = changed,
-                        Space = SentenceEncoder.Space,
-                        Vector = scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value.Embed(Replacement),
-                    });
-                    video.UpdatedAt = DateTimeOffset.UtcNow;
-                    await db.SaveChangesAsync(Cancellation);
+                    await ReEmbedAsync(scope.ServiceProvider.GetRequiredService<HeimdexDbContext>(), changed, changedScene, Replacement,
+                        scope.ServiceProvider.GetRequiredService<LoadedModel<SentenceEncoder>>().Value);
                 }
 
                 var (held, sentences) = (first.Services.GetRequiredService<SceneIndexes>().Text, first.Services.GetRequiredService<LoadedModel<SentenceEncoder>>().Value);
@@ -676,6 +656,19 @@ public sealed class SceneSearchTests(HeimdexGraph graph)
         builder.Services.AddLoadedModel(_ => SentenceEncoder.Load(new ModelOptions())).AddLoadedModel(_ => new FaceAnalyzer(new ModelOptions()));
         builder.AddSceneSearch();
         return builder.Build();
+    }
+
+    /// <summary>
+    /// The one-scene video's sentence embedding replaced by that of <paramref name="text"/> and its version moved on, as
+    /// its embed stage run again leaves it.
+    /// </summary>
+    private static async Task ReEmbedAsync(HeimdexDbContext db, Guid videoId, Guid sceneId, string text, SentenceEncoder encoder)
+    {
+        var video = await db.Videos.SingleAsync(v => v.Id == videoId, Cancellation);
+        await db.SceneEmbeddings.Where(e => e.VideoId == videoId).ExecuteDeleteAsync(Cancellation);
+        db.SceneEmbeddings.Add(new SceneEmbedding { SceneId = sceneId, VideoId = videoId, Space = SentenceEncoder.Space, Vector = encoder.Embed(text) });
+        video.UpdatedAt = DateTimeOffset.UtcNow;
+        await db.SaveChangesAsync(Cancellation);
     }
 
     /// <summary>The vectors of videos not indexed, which a snapshot never holds: a starting search reads them from Postgres.</summary>
